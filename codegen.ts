@@ -1,0 +1,36 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+/**
+ * Resolver types per subgraph, from its own SDL (federation-aware: __resolveReference etc.).
+ * Run `npm run codegen`; CI fails when the committed output is stale.
+ */
+const resolverPlugins = ['typescript', 'typescript-resolvers'];
+const sharedConfig = {
+  federation: true,
+  useIndexSignature: true,
+  useTypeImports: true,
+  enumsAsTypes: true,
+  scalars: { DateTime: { input: 'string', output: 'Date | string' }, ID: { input: 'string', output: 'string' } },
+};
+
+const config: CodegenConfig = {
+  overwrite: true,
+  generates: {
+    'subgraphs/users/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/users/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...sharedConfig,
+        contextType: '../context.ts#UsersContext',
+        mappers: {
+          User: '../db/schema.ts#UserRow',
+          PushDevice: '../db/schema.ts#PushDeviceRow',
+          AuthPayload: '../auth.ts#AuthSession',
+        },
+      },
+    },
+  },
+  hooks: { afterAllFileWrite: ['node scripts/mark-generated.mjs'] },
+};
+
+export default config;

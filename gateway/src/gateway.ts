@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { createAccessTokenVerifier } from '@shutter/auth';
+import { createErrorFormatter, createLogger, executeGraphQL, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
+import { subgraphUrlOverride, type GatewayConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
+
+/** Operation limits, applied before planning: a hostile query costs a validation pass, not a fan-out. */
+export const OPERATION_LIMITS = {
+  maxDepth: 12,
+  maxAliases: 20,
+  maxTokens: 3000,
+  maxDirectives: 50,
+  maxCost: 20_000,
+} as const;
+
+export interface RunningGateway extends RunningHttpServer {
+  graphqlUrl: string;
+}
+
+export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
+  const production = config.NODE_ENV === 'production';
+  const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const subgraphUrls = new Map<string, string>();
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) => {
+      const target = subgraphUrlOverride(config, name) ?? url;
+      if (!target) throw new Error(`No URL for subgraph "${name}": set ${name.toUpperCase()}_URL`);
+      subgraphUrls.set(name, target);
+      return new SignedSubgraphDataSource(target, config.GATEWAY_SIGNING_SECRET);
+    },
+    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
+    logger: logger.child({ component: 'apollo-gateway' }),
+  });
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: OPERATION_LIMITS.maxDepth },
+    maxAliases: { n: OPERATION_LIMITS.maxAliases },
+    maxTokens: { n: OPERATION_LIMITS.maxTokens },
+    maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
+    costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+    // Field suggestions ("did you mean ...") would reveal the schema where introspection is off.
+    blockFieldSuggestion: { enabled: production },
+  }).protect();
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    csrfPrevention: true,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    formatError: createErrorFormatter(logger),
+    validationRules: armor.validationRules,
+    plugins: [
+      // graphql-armor is a CommonJS package and so types its plugins with @apollo/server's CJS
+      // declarations; at run time they are plain plugin objects.
+      ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
+      production ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+    ],
+  });
+  await apollo.start();
+
+  const verifier = await createAccessTokenVerifier(config.ACCESS_TOKEN_PUBLIC_KEY);
+
+  const http = await startHttpServer({
+    host: config.GATEWAY_HOST,
+    port: config.GATEWAY_PORT,
+    logger,
+    handler: async (request) => {
+      const path = request.url.pathname;
+      if (path === '/healthz') return json(200, { status: 'ok' });
+      if (path === '/readyz') return readiness(subgraphUrls);
+      if (path !== '/graphql' && path !== '/') return json(404, { error: 'not found' });
+
+      // A missing, malformed or expired token makes an anonymous request: fields that need a viewer
+      // answer UNAUTHENTICATED, and the header tells a client that its token is the reason.
+      const authorization = request.header('authorization');
+      const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+      const claims = bearer ? await verifier.verify(bearer) : null;
+      const response = await executeGraphQL(apollo, request, async () => ({ viewerId: claims?.userId ?? null, requestId: request.requestId }));
+      if (bearer && !claims) {
+        response.headers = { ...response.headers, 'www-authenticate': 'Bearer error="invalid_token"' };
+      }
+      return response;
+    },
+  });
+  logger.info({ url: `${http.url}/graphql` }, 'gateway listening');
+  return {
+    ...http,
+    graphqlUrl: `${http.url}/graphql`,
+    close: async () => {
+      await http.close();
+      await apollo.stop();
+    },
+  };
+}
+
+/** Ready when every subgraph answers its own /readyz. */
+async function readiness(subgraphUrls: Map<string, string>) {
+  const results = await Promise.all(
+    [...subgraphUrls].map(async ([name, url]) => {
+      try {
+        const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) });
+        return [name, response.ok ? 'ready' : `status ${response.status}`] as const;
+      } catch {
+        return [name, 'unreachable'] as const;
+      }
+    }),
+  );
+  const ready = results.every(([, status]) => status === 'ready');
+  return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: Object.fromEntries(results) });
+}

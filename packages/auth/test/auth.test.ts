@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createAccessTokenIssuer,
+  createAccessTokenVerifier,
+  generateAccessTokenKeys,
+  signRequest,
+  verifyRequestSignature,
+} from '../src/index.ts';
+
+describe('access tokens', () => {
+  it('round-trips claims and rejects tokens from another key, tampered or expired', async () => {
+    const keys = await generateAccessTokenKeys();
+    const other = await generateAccessTokenKeys();
+    const issuer = await createAccessTokenIssuer(keys.privateKeyPem, 900);
+    const verifier = await createAccessTokenVerifier(keys.publicKeyPem);
+    const { token, expiresAt } = await issuer.issue({ userId: 'u1', sessionId: 's1' });
+    expect(expiresAt.getTime()).toBeGreaterThan(Date.now() + 890_000);
+    expect(await verifier.verify(token)).toMatchObject({ userId: 'u1', sessionId: 's1' });
+
+    const forged = await (await createAccessTokenIssuer(other.privateKeyPem, 900)).issue({ userId: 'u1', sessionId: 's1' });
+    expect(await verifier.verify(forged.token)).toBeNull();
+    expect(await verifier.verify(token.slice(0, -2) + 'xx')).toBeNull();
+    expect(await verifier.verify('not a jwt')).toBeNull();
+
+    const expired = await (await createAccessTokenIssuer(keys.privateKeyPem, -10)).issue({ userId: 'u1', sessionId: 's1' });
+    expect(await verifier.verify(expired.token)).toBeNull();
+  });
+});
+
+describe('request signature', () => {
+  const secret = 's'.repeat(40);
+  const parts = { viewerId: 'viewer-1', requestId: 'req-1', body: '{"query":"{ me { id } }"}' };
+  const reader = (headers: Record<string, string>) => (name: string) => headers[name];
+
+  it('accepts what it signed', () => {
+    const headers = signRequest(secret, parts);
+    expect(verifyRequestSignature(secret, reader(headers), parts.body)).toEqual({ ok: true, viewerId: 'viewer-1', requestId: 'req-1' });
+  });
+
+  it('refuses a changed viewer, body, secret, or an old timestamp', () => {
+    const headers = signRequest(secret, parts);
+    expect(verifyRequestSignature(secret, reader({ ...headers, 'x-viewer-id': 'someone-else' }), parts.body).ok).toBe(false);
+    expect(verifyRequestSignature(secret, reader(headers), '{"query":"{ other }"}').ok).toBe(false);
+    expect(verifyRequestSignature('t'.repeat(40), reader(headers), parts.body).ok).toBe(false);
+    const old = signRequest(secret, parts, Date.now() - 120_000);
+    expect(verifyRequestSignature(secret, reader(old), parts.body)).toEqual({ ok: false, reason: 'stale or invalid signature timestamp' });
+    expect(verifyRequestSignature(secret, reader({}), parts.body)).toEqual({ ok: false, reason: 'unsigned request' });
+  });
+});

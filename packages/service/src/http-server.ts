@@ -1,0 +1,139 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+
+/** One request, with its body read in full (bounded by maxBodyBytes). */
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  header(name: string): string | undefined;
+  body: string;
+  /** Follows the request from the gateway into the subgraphs and through the logs. */
+  requestId: string;
+  log: Logger;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | AsyncIterable<string>;
+}
+
+export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
+
+export interface HttpServerOptions {
+  host?: string;
+  port: number;
+  logger: Logger;
+  handler: HttpHandler;
+  /** Bodies above this are refused with 413 before they are buffered. */
+  maxBodyBytes?: number;
+  /** Takes the request id from this header when it looks like one, else makes one. */
+  requestIdHeader?: string;
+}
+
+export interface RunningHttpServer {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}
+
+/** A GraphQL-shaped error body, for answers given before GraphQL runs (401, 413, 500). */
+export function graphqlErrorResponse(status: number, code: string, message: string): HttpResponse {
+  return json(status, { errors: [{ message, extensions: { code } }] });
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { logger, handler, maxBodyBytes = 1024 * 1024, requestIdHeader = 'x-request-id' } = options;
+
+  const server = createServer(async (req, res) => {
+    const started = performance.now();
+    const given = req.headers[requestIdHeader];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const log = logger.child({ requestId });
+    let response: HttpResponse;
+    try {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBodyBytes) {
+        response = graphqlErrorResponse(413, 'BAD_REQUEST', `The request body is larger than ${maxBodyBytes} bytes.`);
+        req.resume();
+      } else {
+        const body = await readBody(req, maxBodyBytes);
+        if (body === null) {
+          response = graphqlErrorResponse(413, 'BAD_REQUEST', `The request body is larger than ${maxBodyBytes} bytes.`);
+        } else {
+          const url = new URL(req.url ?? '/', 'http://localhost');
+          response = await handler({
+            method: req.method ?? 'GET',
+            url,
+            headers: req.headers,
+            header: (name) => {
+              const value = req.headers[name];
+              return Array.isArray(value) ? value[0] : value;
+            },
+            body,
+            requestId,
+            log,
+          });
+        }
+      }
+    } catch (err) {
+      log.error({ err }, 'request failed');
+      response = graphqlErrorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+    }
+    res.statusCode = response.status;
+    res.setHeader('x-request-id', requestId);
+    for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+    if (typeof response.body === 'string') {
+      res.end(response.body);
+    } else {
+      for await (const chunk of response.body) res.write(chunk);
+      res.end();
+    }
+    log.debug({ method: req.method, url: req.url, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+  // Keep-alive longer than common proxies' idle timeouts, so they never reuse a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function readBody(req: NodeJS.ReadableStream, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { runMigrations } from '@shutter/db';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database for one test file, on the real Postgres found by the global setup, with the
+ * service's committed migrations applied. Files run in parallel without sharing any rows.
+ */
+export async function createTestDatabase(migrationsFolder: string): Promise<TestDatabase> {
+  const adminUrl = inject('postgresAdminUrl');
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await runMigrations(url.toString(), migrationsFolder);
+  return {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+/** A Redis key prefix of one test file, so files never see each other's keys. */
+export const testRedisPrefix = (): string => `test:${randomBytes(4).toString('hex')}:`;
+
+export const testRedisUrl = (): string => inject('redisUrl');

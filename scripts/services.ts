@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface SubgraphDefinition {
+  /** The subgraph's name in the supergraph; its URL is overridden by <NAME>_URL at the gateway. */
+  name: string;
+  dir: string;
+  port: number;
+  /** The env variable its database URL is read from. */
+  databaseEnv: string;
+  /** Its database and role, when `npm start` or the tests provision them. */
+  database: string;
+}
+
+/** Every subgraph, in the order they start. Compose, start and migrate all read this list. */
+export const SUBGRAPHS: SubgraphDefinition[] = [
+  { name: 'users', dir: 'subgraphs/users', port: 4001, databaseEnv: 'USERS_DATABASE_URL', database: 'shutter_users' },
+];
+
+export const GATEWAY_PORT = 4000;
+
+export const urlEnvOf = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+export const portEnvOf = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;

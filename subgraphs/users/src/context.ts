@@ -1,0 +1,14 @@
+import type { SubgraphContextBase } from '@shutter/service';
+import type { UsersDb } from './db/client.ts';
+import type { Accounts } from './auth.ts';
+import { createUserLoader, type UserLoader } from './users.ts';
+
+export interface UsersContext extends SubgraphContextBase {
+  db: UsersDb;
+  accounts: Accounts;
+  loaders: { userById: UserLoader };
+}
+
+export function createUsersContext(base: SubgraphContextBase, db: UsersDb, accounts: Accounts): UsersContext {
+  return { ...base, db, accounts, loaders: { userById: createUserLoader(db) } };
+}

@@ -1,0 +1,3 @@
+export { startUsersService, usersTypeDefs, type UsersService } from './service.ts';
+export { loadUsersConfig, usersConfigSchema, type UsersConfig } from './config.ts';
+export { migrateUsersDatabase, usersMigrationsFolder } from './db/migrate.ts';

@@ -1,0 +1,68 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { badUserInput } from '@shutter/service';
+import type { UsersDb } from './db/client.ts';
+import { pushDevices, type PushDeviceRow } from './db/schema.ts';
+import { isId, newId } from './ids.ts';
+
+export type PushPlatform = PushDeviceRow['platform'];
+
+const MAX_TOKEN_LENGTH = 4096;
+const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+
+/** The part of a device registration that identifies the device: Web Push's endpoint, FCM's token. */
+function deviceEndpoint(platform: PushPlatform, token: string): string {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+    throw badUserInput(`A device token is 1 to ${MAX_TOKEN_LENGTH} characters.`, 'token');
+  }
+  if (platform === 'FCM') {
+    if (/\s/.test(token)) throw badUserInput('An FCM registration token has no spaces.', 'token');
+    return token;
+  }
+  let subscription: unknown;
+  try {
+    subscription = JSON.parse(token);
+  } catch {
+    throw badUserInput('A WEB_PUSH token is the PushSubscription as JSON.', 'token');
+  }
+  const { endpoint, keys } = (subscription ?? {}) as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
+  let url: URL | null = null;
+  try {
+    url = typeof endpoint === 'string' ? new URL(endpoint) : null;
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw badUserInput('A WEB_PUSH subscription needs an http(s) endpoint.', 'token');
+  }
+  if (typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string' || !BASE64URL.test(keys.p256dh) || !BASE64URL.test(keys.auth)) {
+    throw badUserInput('A WEB_PUSH subscription needs keys.p256dh and keys.auth (base64url).', 'token');
+  }
+  return url.href;
+}
+
+/**
+ * Registers a device for push. A device registered again (the same browser after another user
+ * logs in) moves to the current user: it belongs to whoever last registered it.
+ */
+export async function registerPushDevice(db: UsersDb, userId: string, platform: PushPlatform, token: string): Promise<PushDeviceRow> {
+  const endpoint = deviceEndpoint(platform, token.trim());
+  const [row] = await db
+    .insert(pushDevices)
+    .values({ id: newId(), userId, platform, token: token.trim(), endpoint })
+    .onConflictDoUpdate({
+      target: [pushDevices.platform, pushDevices.endpoint],
+      set: { userId, token: token.trim(), createdAt: sql`now()` },
+    })
+    .returning();
+  return row as PushDeviceRow;
+}
+
+/** Removes one of the user's devices; false when it is not theirs or not there (idempotent). */
+export async function unregisterPushDevice(db: UsersDb, userId: string, deviceId: string): Promise<boolean> {
+  if (!isId(deviceId)) return false;
+  const deleted = await db
+    .delete(pushDevices)
+    .where(and(eq(pushDevices.id, deviceId), eq(pushDevices.userId, userId)))
+    .returning({ id: pushDevices.id });
+  return deleted.length > 0;
+}

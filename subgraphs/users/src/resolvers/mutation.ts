@@ -1,0 +1,28 @@
+import { unauthenticated } from '@shutter/service';
+import type { MutationResolvers } from '../generated/resolvers-types.ts';
+import type { UsersContext } from '../context.ts';
+import { registerPushDevice, unregisterPushDevice } from '../push-devices.ts';
+import { updateProfile } from '../users.ts';
+
+const requireViewer = ({ viewerId }: UsersContext): string => {
+  if (!viewerId) throw unauthenticated();
+  return viewerId;
+};
+
+export const Mutation: MutationResolvers = {
+  signUp: (_, { input }, { accounts }) => accounts.signUp(input),
+  logIn: (_, { input }, { accounts }) => accounts.logIn(input),
+  refreshSession: (_, { refreshToken }, { accounts }) => accounts.refresh(refreshToken),
+  logOut: (_, { refreshToken }, { accounts }) => accounts.logOut(refreshToken),
+
+  updateProfile: async (_, { input }, context) => {
+    const user = await updateProfile(context.db, requireViewer(context), input);
+    // A valid token for an account that is gone.
+    if (!user) throw unauthenticated('Your account no longer exists.');
+    return user;
+  },
+
+  registerPushDevice: (_, { input }, context) =>
+    registerPushDevice(context.db, requireViewer(context), input.platform, input.token),
+  unregisterPushDevice: (_, { id }, context) => unregisterPushDevice(context.db, requireViewer(context), id),
+};

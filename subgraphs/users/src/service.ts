@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { gql } from 'graphql-tag';
+import { createAccessTokenIssuer } from '@shutter/auth';
+import { createLogger, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
+import type { DatabaseOptions } from '@shutter/db';
+import { Accounts } from './auth.ts';
+import type { UsersConfig } from './config.ts';
+import { createUsersContext } from './context.ts';
+import { createUsersDatabase } from './db/client.ts';
+import { resolvers } from './resolvers/index.ts';
+
+export const usersTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export interface UsersService extends RunningSubgraph {
+  accounts: Accounts;
+}
+
+/** Starts the users subgraph: its database pool, its accounts, and its HTTP server. */
+export async function startUsersService(
+  config: UsersConfig,
+  options: { logger?: Logger; database?: DatabaseOptions } = {},
+): Promise<UsersService> {
+  const logger = options.logger ?? createLogger('users', config.LOG_LEVEL);
+  const database = createUsersDatabase(config.USERS_DATABASE_URL, options.database);
+  const accounts = new Accounts(database.db, {
+    tokens: await createAccessTokenIssuer(config.ACCESS_TOKEN_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS),
+    refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+    argon2: { memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST },
+  });
+  const server = await startSubgraphServer({
+    name: 'users',
+    typeDefs: usersTypeDefs,
+    resolvers,
+    logger,
+    host: config.USERS_HOST,
+    port: config.USERS_PORT,
+    signingSecret: config.GATEWAY_SIGNING_SECRET,
+    context: (base) => createUsersContext(base, database.db, accounts),
+    ready: async () => {
+      await database.sql`select 1`;
+    },
+  });
+  return {
+    ...server,
+    accounts,
+    close: async () => {
+      await server.close();
+      await database.close();
+    },
+  };
+}
