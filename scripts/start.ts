@@ -4,20 +4,23 @@
  * service as its own process. Ctrl-C stops everything; a second start reuses the data in .data/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runMigrations } from '@shutter/db';
-import { createProgress, ensurePostgres, ensureRedis, ensureServiceDatabase, loadOrCreateSecrets, redact } from '@shutter/local-infra';
+import { createProgress, describeError, ensurePostgres, ensureRedis, ensureServiceDatabase, loadOrCreateSecrets, redact } from '@shutter/local-infra';
 import { GATEWAY_PORT, ROOT, SUBGRAPHS, portEnvOf, urlEnvOf } from './services.ts';
 
 const started = performance.now();
 const progress = createProgress();
-const dataDir = join(ROOT, '.data');
+// Where Postgres, Redis (when started here) and the local secrets live; kept between starts.
+const dataDir = process.env.SHUTTER_DATA_DIR ? resolve(process.env.SHUTTER_DATA_DIR) : join(ROOT, '.data');
 const children: { name: string; child: ChildProcess }[] = [];
 const stops: (() => Promise<void>)[] = [];
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (stopping) process.exit(code);
+async function shutdown(code: number): Promise<void> {
+  // Ctrl-C reaches every process of the terminal's group at once, and tsx relays it again: the
+  // first signal starts one orderly stop (bounded by the kill timer below); repeats change nothing.
+  if (stopping) return;
   stopping = true;
   progress.info('stopping…');
   await Promise.all(
@@ -54,7 +57,8 @@ function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Chil
   child.stdout?.on('data', relay(process.stdout));
   child.stderr?.on('data', relay(process.stderr));
   child.once('exit', (code, signal) => {
-    if (!stopping) {
+    // A child that ends on its own (not because we are stopping) takes the product down with it.
+    if (!stopping && signal !== 'SIGINT') {
       progress.info(`✗ ${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
       void shutdown(1);
     }
@@ -149,6 +153,6 @@ try {
       `Open the gateway URL in a browser for Apollo Sandbox. Ctrl-C stops everything.\n\n`,
   );
 } catch (e) {
-  progress.info(`\nnpm start failed: ${(e as Error).message}`);
+  progress.info(`\nnpm start failed: ${describeError(e)}`);
   await shutdown(1);
 }

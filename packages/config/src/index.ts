@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export { z };
@@ -24,8 +25,9 @@ export class ConfigError extends Error {
 export function loadConfig<S extends z.ZodObject>(
   service: string,
   schema: S,
-  env: Record<string, string | undefined> = process.env,
+  source: Record<string, string | undefined> = process.env,
 ): z.infer<S> {
+  const env = withFileValues(schema, source);
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
@@ -34,6 +36,25 @@ export function loadConfig<S extends z.ZodObject>(
     return given === undefined ? `${name}: ${issue.message} (not set)` : `${name}: ${issue.message}`;
   });
   throw new ConfigError(service, problems);
+}
+
+/**
+ * `NAME_FILE=/path` stands for `NAME=<the file's content>` (Docker and Kubernetes secrets), for any
+ * NAME of the schema that is not set directly.
+ */
+function withFileValues(schema: z.ZodObject, source: Record<string, string | undefined>): Record<string, string | undefined> {
+  const env = { ...source };
+  for (const name of Object.keys(schema.shape)) {
+    const file = source[`${name}_FILE`];
+    if (env[name] === undefined && file) {
+      try {
+        env[name] = readFileSync(file, 'utf8').trim();
+      } catch {
+        // Left unset: the schema then reports NAME as missing, beside every other problem.
+      }
+    }
+  }
+  return env;
 }
 
 /** Common env fields. */

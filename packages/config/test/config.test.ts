@@ -28,3 +28,16 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/SECRET: must be at least 32/);
   });
 });
+
+describe('NAME_FILE', () => {
+  it('reads a value from a file when NAME is not set', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'config-')), 'secret');
+    writeFileSync(file, `${'f'.repeat(40)}\n`);
+    const config = loadConfig('svc', schema, { DATABASE_URL: 'postgres://x@h/db', SECRET_FILE: file });
+    expect(config.SECRET).toBe('f'.repeat(40));
+    expect(() => loadConfig('svc', schema, { DATABASE_URL: 'postgres://x@h/db', SECRET_FILE: '/no/such/file' })).toThrow(/SECRET/);
+  });
+});

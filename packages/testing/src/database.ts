@@ -3,6 +3,14 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { runMigrations } from '@shutter/db';
 
+/** What the global setup hands every test file. */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresAdminUrl: string;
+    redisUrl: string;
+  }
+}
+
 export interface TestDatabase {
   url: string;
   name: string;

@@ -1,14 +1,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import './database.ts';
 import { createProgress, ensurePostgres, ensureRedis, loadOrCreateSecrets } from '@shutter/local-infra';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    postgresAdminUrl: string;
-    redisUrl: string;
-  }
-}
 
 const dataDir = fileURLToPath(new URL('../../../.data', import.meta.url));
 
