@@ -29,6 +29,15 @@ const config: CodegenConfig = {
         },
       },
     },
+    'subgraphs/social-graph/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/social-graph/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...sharedConfig,
+        contextType: '../context.ts#SocialGraphContext',
+        mappers: { User: '../follows.ts#UserRef' },
+      },
+    },
   },
   hooks: { afterAllFileWrite: ['node scripts/mark-generated.mjs'] },
 };

@@ -12,11 +12,21 @@ export interface SubgraphDefinition {
   databaseEnv: string;
   /** Its database and role, when `npm start` or the tests provision them. */
   database: string;
+  /** Its worker entry (BullMQ workers, outbox relay), if it has one. */
+  worker?: string;
 }
 
 /** Every subgraph, in the order they start. Compose, start and migrate all read this list. */
 export const SUBGRAPHS: SubgraphDefinition[] = [
   { name: 'users', dir: 'subgraphs/users', port: 4001, databaseEnv: 'USERS_DATABASE_URL', database: 'shutter_users' },
+  {
+    name: 'social-graph',
+    dir: 'subgraphs/social-graph',
+    port: 4003,
+    databaseEnv: 'SOCIAL_GRAPH_DATABASE_URL',
+    database: 'shutter_social_graph',
+    worker: 'src/worker.ts',
+  },
 ];
 
 export const GATEWAY_PORT = 4000;

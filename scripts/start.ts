@@ -50,7 +50,7 @@ function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv): Chil
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const prefix = `${name.padEnd(12)}| `;
+  const prefix = `${name.padEnd(20)}| `;
   const relay = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line) stream.write(prefix + line + '\n');
   };
@@ -119,22 +119,33 @@ try {
     await progress.step(`migrations ${s.name}`, () => runMigrations(databaseUrls.get(s.name) as string, join(ROOT, s.dir, 'migrations')));
   }
 
+  const subgraphUrls = Object.fromEntries(
+    SUBGRAPHS.map((s) => [urlEnvOf(s.name), `http://127.0.0.1:${Number(process.env[portEnvOf(s.name)] ?? s.port)}/graphql`]),
+  );
   const common = {
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     REDIS_URL: redis.url,
     GATEWAY_SIGNING_SECRET: process.env.GATEWAY_SIGNING_SECRET ?? secrets.gatewaySigningSecret,
+    // Services that ask another one directly (social-graph asks users) find it here.
+    ...subgraphUrls,
   };
   const lines: string[] = [];
   for (const s of SUBGRAPHS) {
     const port = Number(process.env[portEnvOf(s.name)] ?? s.port);
-    const child = startProcess(s.name, join(s.dir, 'src', 'server.ts'), {
+    const env = {
       ...common,
       [portEnvOf(s.name)]: String(port),
       [s.databaseEnv]: databaseUrls.get(s.name),
-      ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? secrets.accessTokenPrivateKey,
-    });
+      // Only the users subgraph issues access tokens, so only it gets the private key.
+      ...(s.name === 'users' ? { ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? secrets.accessTokenPrivateKey } : {}),
+    };
+    const child = startProcess(s.name, join(s.dir, 'src', 'server.ts'), env);
     await progress.step(s.name, () => waitUntilHealthy(s.name, `http://127.0.0.1:${port}/healthz`, child));
-    lines.push(`${s.name.padEnd(12)} http://127.0.0.1:${port}/graphql`);
+    lines.push(`${s.name.padEnd(20)} http://127.0.0.1:${port}/graphql`);
+    if (s.worker) {
+      startProcess(`${s.name}-worker`, join(s.dir, s.worker), env);
+      lines.push(`${`${s.name}-worker`.padEnd(20)} (BullMQ on ${redis.url})`);
+    }
   }
 
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? GATEWAY_PORT);
@@ -142,10 +153,10 @@ try {
     ...common,
     GATEWAY_PORT: String(gatewayPort),
     ACCESS_TOKEN_PUBLIC_KEY: process.env.ACCESS_TOKEN_PUBLIC_KEY ?? secrets.accessTokenPublicKey,
-    ...Object.fromEntries(SUBGRAPHS.map((s) => [urlEnvOf(s.name), `http://127.0.0.1:${Number(process.env[portEnvOf(s.name)] ?? s.port)}/graphql`])),
+    ...subgraphUrls,
   });
   await progress.step('gateway', () => waitUntilHealthy('gateway', `http://127.0.0.1:${gatewayPort}/readyz`, gateway));
-  lines.unshift(`${'gateway'.padEnd(12)} http://127.0.0.1:${gatewayPort}/graphql`);
+  lines.unshift(`${'gateway'.padEnd(20)} http://127.0.0.1:${gatewayPort}/graphql`);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(

@@ -1,23 +1,13 @@
-import { ConfigError } from '@shutter/config';
+import { existsSync } from 'node:fs';
+import { runMain } from '@shutter/service';
 import { loadGatewayConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
 
-try {
-  const gateway = await startGateway(loadGatewayConfig());
-  const stop = async () => {
-    await gateway.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-} catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(e.message);
-    process.exit(78); // EX_CONFIG
-  }
-  if (e instanceof Error && 'code' in e && e.code === 'ENOENT') {
-    console.error(`gateway: ${e.message}\nRun \`npm run compose\` to build schema/supergraph.graphql from the subgraphs.`);
+await runMain(async () => {
+  const config = loadGatewayConfig();
+  if (!existsSync(config.SUPERGRAPH_PATH)) {
+    console.error(`gateway: no supergraph at ${config.SUPERGRAPH_PATH}. Run \`npm run compose\` to build it from the subgraphs.`);
     process.exit(1);
   }
-  throw e;
-}
+  return startGateway(config);
+});

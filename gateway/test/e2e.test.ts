@@ -1,12 +1,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, createTestSecrets, graphql, type TestDatabase } from '@shutter/testing';
-import { loadUsersConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
-import { loadGatewayConfig } from '../src/config.ts';
-import { startGateway, type RunningGateway } from '../src/gateway.ts';
+import { graphql } from '@shutter/testing';
+import type { UsersService } from '@shutter/users';
+import type { RunningGateway } from '../src/gateway.ts';
+import { startStack, type Stack } from './stack.ts';
 
-/** The users subgraph and the gateway, each on a free port, talking real HTTP to each other. */
-let database: TestDatabase;
+let stack: Stack;
 let users: UsersService;
 let gateway: RunningGateway;
 let url: string;
@@ -14,36 +13,12 @@ let url: string;
 const usersLog: string[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase(usersMigrationsFolder);
-  const secrets = await createTestSecrets();
-  users = await startUsersService(
-    loadUsersConfig({
-      USERS_DATABASE_URL: database.url,
-      USERS_PORT: '0',
-      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
-      ACCESS_TOKEN_PRIVATE_KEY: secrets.ACCESS_TOKEN_PRIVATE_KEY,
-      LOG_LEVEL: 'silent',
-      ARGON2_MEMORY_KIB: '8192',
-      ARGON2_TIME_COST: '1',
-    }),
-    { logger: pino({ level: 'debug' }, { write: (line: string) => void usersLog.push(line) }) },
-  );
-  gateway = await startGateway(
-    loadGatewayConfig({
-      GATEWAY_PORT: '0',
-      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
-      ACCESS_TOKEN_PUBLIC_KEY: secrets.ACCESS_TOKEN_PUBLIC_KEY,
-      USERS_URL: `${users.url}/graphql`,
-      LOG_LEVEL: 'silent',
-    }),
-  );
-  url = gateway.graphqlUrl;
+  stack = await startStack({ usersLogger: pino({ level: 'debug' }, { write: (line: string) => void usersLog.push(line) }) });
+  ({ users, gateway, url } = stack);
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await users?.close();
-  await database?.drop();
+  await stack?.close();
 });
 
 const AUTH_FIELDS = 'accessToken refreshToken expiresAt user { id username displayName createdAt }';
@@ -162,7 +137,7 @@ describe('the gateway as a server', () => {
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { users: 'ready' } });
+    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { users: 'ready', 'social-graph': 'ready' } });
   });
 
   it('refuses a body over the size limit with 413', async () => {

@@ -65,3 +65,4 @@ function findPostgresError(e: unknown): postgres.PostgresError | undefined {
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+export * from './ids.ts';

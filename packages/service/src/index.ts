@@ -4,3 +4,5 @@ export * from './graphql-handler.ts';
 export * from './logger.ts';
 export * from './subgraph.ts';
 export * from './scalars.ts';
+export * from './pagination.ts';
+export * from './main.ts';

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '@shutter/db';
 import { appError, conflict, unauthenticated } from '@shutter/service';
 import type { UsersDb } from './db/client.ts';
 import { refreshTokens, sessions, users, type UserRow } from './db/schema.ts';
-import { newId } from './ids.ts';
+import { newId } from '@shutter/db';
 import { checkPassword, parseEmail, parseOptionalText, parseUsername } from './validation.ts';
 
 /** What signUp, logIn and refreshSession return (the AuthPayload type). */

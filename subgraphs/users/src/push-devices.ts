@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { badUserInput } from '@shutter/service';
 import type { UsersDb } from './db/client.ts';
 import { pushDevices, type PushDeviceRow } from './db/schema.ts';
-import { isId, newId } from './ids.ts';
+import { isId, newId } from '@shutter/db';
 
 export type PushPlatform = PushDeviceRow['platform'];
 

@@ -4,7 +4,7 @@ import { escapeLike } from '@shutter/db';
 import { badUserInput } from '@shutter/service';
 import type { UsersDb } from './db/client.ts';
 import { users, type UserRow } from './db/schema.ts';
-import { isId } from './ids.ts';
+import { isId } from '@shutter/db';
 import { LIMITS, parseOptionalText } from './validation.ts';
 
 export type UserLoader = DataLoader<string, UserRow | null>;

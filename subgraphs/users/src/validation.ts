@@ -8,7 +8,6 @@ export const LIMITS = {
   displayName: { max: 64 },
   bio: { max: 300 },
   searchQuery: { max: 100 },
-  first: { min: 1, max: 100 },
 } as const;
 
 /** Length in characters as people count them (code points), not UTF-16 units. */
@@ -50,12 +49,4 @@ export function parseOptionalText(raw: string | null | undefined, field: 'displa
   const max = LIMITS[field].max;
   if (charLength(text) > max) throw badUserInput(`${field} is at most ${max} characters.`, field);
   return text;
-}
-
-export function parseFirst(first: number | null | undefined, fallback: number): number {
-  const value = first ?? fallback;
-  if (!Number.isInteger(value) || value < LIMITS.first.min || value > LIMITS.first.max) {
-    throw badUserInput(`first must be between ${LIMITS.first.min} and ${LIMITS.first.max}.`, 'first');
-  }
-  return value;
 }

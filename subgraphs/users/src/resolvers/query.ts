@@ -1,7 +1,6 @@
-import { badUserInput } from '@shutter/service';
+import { badUserInput, parseFirst } from '@shutter/service';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { findUserByUsername, searchUsers } from '../users.ts';
-import { parseFirst } from '../validation.ts';
 
 export const Query: QueryResolvers = {
   me: (_, __, { viewerId, loaders }) => (viewerId ? loaders.userById.load(viewerId) : null),

@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import { createTestDatabase, createTestSecrets, graphql, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
+import { loadUsersConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
+import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
+import type { RunningSubgraph } from '@shutter/service';
+import { loadGatewayConfig } from '../src/config.ts';
+import { startGateway, type RunningGateway } from '../src/gateway.ts';
+
+/** Every subgraph and the gateway, each on a free port and a fresh database, over real HTTP. */
+export interface Stack {
+  gateway: RunningGateway;
+  users: UsersService;
+  socialGraph: RunningSubgraph;
+  url: string;
+  query<T = Record<string, any>>(call: GraphQLCall): Promise<GraphQLResponse<T>>;
+  /** Signs up through the gateway; returns the user's id and access token. */
+  signUp(username: string): Promise<{ id: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: { usersLogger?: Logger } = {}): Promise<Stack> {
+  const secrets = await createTestSecrets();
+  const databases: TestDatabase[] = [];
+  const database = async (folder: string) => {
+    const created = await createTestDatabase(folder);
+    databases.push(created);
+    return created.url;
+  };
+  const users = await startUsersService(
+    loadUsersConfig({
+      USERS_DATABASE_URL: await database(usersMigrationsFolder),
+      USERS_PORT: '0',
+      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+      ACCESS_TOKEN_PRIVATE_KEY: secrets.ACCESS_TOKEN_PRIVATE_KEY,
+      LOG_LEVEL: 'silent',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+    }),
+    options.usersLogger ? { logger: options.usersLogger } : {},
+  );
+  const socialGraph = await startSocialGraphService(
+    loadSocialGraphConfig({
+      SOCIAL_GRAPH_DATABASE_URL: await database(socialGraphMigrationsFolder),
+      SOCIAL_GRAPH_PORT: '0',
+      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+      USERS_URL: `${users.url}/graphql`,
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: testRedisPrefix(),
+      LOG_LEVEL: 'silent',
+    }),
+  );
+  const gateway = await startGateway(
+    loadGatewayConfig({
+      GATEWAY_PORT: '0',
+      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+      ACCESS_TOKEN_PUBLIC_KEY: secrets.ACCESS_TOKEN_PUBLIC_KEY,
+      USERS_URL: `${users.url}/graphql`,
+      SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
+      LOG_LEVEL: 'silent',
+    }),
+  );
+  const url = gateway.graphqlUrl;
+  return {
+    gateway,
+    users,
+    socialGraph,
+    url,
+    query: (call) => graphql(url, call),
+    async signUp(username) {
+      const result = await graphql(url, {
+        query: 'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }',
+        variables: { input: { username, email: `${username}@example.com`, password: 'password123' } },
+      });
+      if (!result.data) throw new Error(`signUp ${username}: ${JSON.stringify(result.errors)}`);
+      return { id: result.data.signUp.user.id, token: result.data.signUp.accessToken };
+    },
+    async close() {
+      await gateway.close();
+      await socialGraph.close();
+      await users.close();
+      for (const db of databases) await db.drop();
+    },
+  };
+}

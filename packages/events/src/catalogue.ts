@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * Every event that crosses a service boundary: its payload, and the queues it is delivered to.
+ * A producer writes it to its outbox (same transaction as the change); the relay puts one job on
+ * each listed queue, with jobId = the outbox row's id, so a consumer sees each event once per queue
+ * however often the relay retries. Consumers are idempotent anyway: BullMQ delivers at least once.
+ */
+const id = z.uuid();
+const timestamp = z.iso.datetime({ offset: true });
+
+export const eventCatalogue = {
+  'follow.created': {
+    from: 'social-graph',
+    payload: z.object({ followerId: id, followeeId: id, createdAt: timestamp }),
+    // feed: backfill the follower's timeline; FOLLOW notification for the followee.
+    queues: ['feed.follow-created'],
+  },
+  'follow.deleted': {
+    from: 'social-graph',
+    payload: z.object({ followerId: id, followeeId: id }),
+    // feed: purge the followee's posts from the follower's timeline.
+    queues: ['feed.follow-deleted'],
+  },
+} as const satisfies Record<string, { from: string; payload: z.ZodType; queues: readonly string[] }>;
+
+export type EventName = keyof typeof eventCatalogue;
+export type EventPayload<E extends EventName> = z.infer<(typeof eventCatalogue)[E]['payload']>;
+export type QueueName = (typeof eventCatalogue)[EventName]['queues'][number];
+
+/** The job data on a queue: the event's name, its outbox id, and its payload. */
+export interface EventJob<E extends EventName = EventName> {
+  event: E;
+  eventId: string;
+  payload: EventPayload<E>;
+}
+
+export const queuesOf = (event: EventName): readonly QueueName[] => eventCatalogue[event].queues;
+
+export function parseEventPayload<E extends EventName>(event: E, payload: unknown): EventPayload<E> {
+  return eventCatalogue[event].payload.parse(payload) as EventPayload<E>;
+}

@@ -1,0 +1,4 @@
+export * from './catalogue.ts';
+export * from './outbox.ts';
+export * from './relay.ts';
+export * from './queues.ts';

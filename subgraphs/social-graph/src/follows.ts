@@ -1,0 +1,166 @@
+import DataLoader from 'dataloader';
+import { and, eq, sql } from 'drizzle-orm';
+import { isId } from '@shutter/db';
+import { emitEvent } from '@shutter/events';
+import { badUserInput, decodeCursor, encodeCursor, notFound, toConnection, type Connection } from '@shutter/service';
+import type { SocialGraphDb } from './db/client.ts';
+import { followCounts, follows } from './db/schema.ts';
+import type { UsersClient } from './users-client.ts';
+
+type Tx = Parameters<Parameters<SocialGraphDb['transaction']>[0]>[0];
+
+export interface UserRef {
+  id: string;
+}
+
+/** Adds +delta to the followee's followers and the follower's following, in id order (no deadlocks). */
+async function bumpCounts(tx: Tx, followerId: string, followeeId: string, delta: 1 | -1) {
+  const rows = [
+    { userId: followerId, followerCount: 0, followingCount: delta },
+    { userId: followeeId, followerCount: delta, followingCount: 0 },
+  ].sort((a, b) => (a.userId < b.userId ? -1 : 1));
+  await tx
+    .insert(followCounts)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: followCounts.userId,
+      set: {
+        followerCount: sql`${followCounts.followerCount} + excluded.follower_count`,
+        followingCount: sql`${followCounts.followingCount} + excluded.following_count`,
+      },
+    });
+}
+
+function checkTarget(viewerId: string, userId: string) {
+  if (!isId(userId)) throw notFound('No such user.');
+  if (userId === viewerId) throw badUserInput('You cannot follow yourself.', 'userId');
+}
+
+/**
+ * Makes `followerId` follow `followeeId`. Idempotent: only the transaction that inserts the edge
+ * moves the counters and emits follow.created, so repeats and races change nothing twice.
+ */
+export async function follow(db: SocialGraphDb, users: UsersClient, followerId: string, followeeId: string): Promise<boolean> {
+  checkTarget(followerId, followeeId);
+  const [existing] = await db
+    .select({ followeeId: follows.followeeId })
+    .from(follows)
+    .where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId)));
+  if (existing) return false;
+  if (!(await users.existing([followeeId])).has(followeeId)) throw notFound('No such user.');
+  return db.transaction(async (tx) => {
+    const createdAt = new Date();
+    const inserted = await tx
+      .insert(follows)
+      .values({ followerId, followeeId, createdAt })
+      .onConflictDoNothing()
+      .returning({ followeeId: follows.followeeId });
+    if (inserted.length === 0) return false;
+    await bumpCounts(tx, followerId, followeeId, 1);
+    await emitEvent(tx, 'follow.created', { followerId, followeeId, createdAt: createdAt.toISOString() });
+    return true;
+  });
+}
+
+/** Ends a follow. Idempotent; an id that names no user is NOT_FOUND. */
+export async function unfollow(db: SocialGraphDb, users: UsersClient, followerId: string, followeeId: string): Promise<boolean> {
+  checkTarget(followerId, followeeId);
+  const changed = await db.transaction(async (tx) => {
+    const deleted = await tx
+      .delete(follows)
+      .where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId)))
+      .returning({ followeeId: follows.followeeId });
+    if (deleted.length === 0) return false;
+    await bumpCounts(tx, followerId, followeeId, -1);
+    await emitEvent(tx, 'follow.deleted', { followerId, followeeId });
+    return true;
+  });
+  // Nothing to undo: still, the contract's answer is a User, so an unknown id is an error.
+  if (!changed && !(await users.existing([followeeId])).has(followeeId)) throw notFound('No such user.');
+  return changed;
+}
+
+type Position = [createdAtMs: number, userId: string];
+const isPosition = (value: unknown[]): value is Position =>
+  value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && isId(value[1]);
+
+export type Direction = 'followers' | 'following';
+
+/**
+ * One page of a user's followers (or followees), newest first, by keyset on (created_at, other id):
+ * the last page of a million costs what the first does.
+ */
+export async function listFollows(
+  db: SocialGraphDb,
+  direction: Direction,
+  userId: string,
+  first: number,
+  after: string | null | undefined,
+): Promise<Connection<UserRef>> {
+  const position = decodeCursor(after, isPosition);
+  if (!isId(userId)) return toConnection([], first, (r: UserRef) => r, () => '');
+  const [self, other] = direction === 'followers' ? [follows.followeeId, follows.followerId] : [follows.followerId, follows.followeeId];
+  const rows = await db
+    .select({ id: other, createdAt: follows.createdAt })
+    .from(follows)
+    .where(
+      position
+        ? and(eq(self, userId), sql`(${follows.createdAt}, ${other}) < (${new Date(position[0]).toISOString()}::timestamptz, ${position[1]}::uuid)`)
+        : eq(self, userId),
+    )
+    .orderBy(sql`${follows.createdAt} desc`, sql`${other} desc`)
+    .limit(first + 1);
+  return toConnection(
+    rows,
+    first,
+    (row) => ({ id: row.id }),
+    (row) => encodeCursor([row.createdAt.getTime(), row.id]),
+  );
+}
+
+/** A page of follower ids for the feed's fan-out (internal endpoint): same keyset, up to 1,000. */
+export async function followerIdsPage(
+  db: SocialGraphDb,
+  userId: string,
+  limit: number,
+  after: string | null | undefined,
+): Promise<{ ids: string[]; nextCursor: string | null }> {
+  const page = await listFollows(db, 'followers', userId, limit, after);
+  return { ids: page.edges.map((e) => e.node.id), nextCursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null };
+}
+
+export interface Counts {
+  followerCount: number;
+  followingCount: number;
+}
+
+/** Both counters of a batch of users in one query. */
+export function createCountsLoader(db: SocialGraphDb) {
+  return new DataLoader<string, Counts>(async (ids) => {
+    const valid = ids.filter(isId);
+    const rows = valid.length
+      ? await db.select().from(followCounts).where(sql`${followCounts.userId} = ANY(${sql.param(valid)}::uuid[])`)
+      : [];
+    const byId = new Map(rows.map((r) => [r.userId, r]));
+    return ids.map((id) => byId.get(id) ?? { followerCount: 0, followingCount: 0 });
+  });
+}
+
+/**
+ * "Does the viewer follow X" (or "does X follow the viewer") for a batch of X in one query;
+ * false for all without a viewer.
+ */
+export function createViewerFlagLoader(db: SocialGraphDb, viewerId: string | null, flag: 'viewerIsFollowing' | 'followsViewer') {
+  return new DataLoader<string, boolean>(async (ids) => {
+    const valid = ids.filter(isId);
+    if (!viewerId || valid.length === 0) return ids.map(() => false);
+    const [viewerColumn, otherColumn] =
+      flag === 'viewerIsFollowing' ? [follows.followerId, follows.followeeId] : [follows.followeeId, follows.followerId];
+    const rows = await db
+      .select({ id: otherColumn })
+      .from(follows)
+      .where(and(eq(viewerColumn, viewerId), sql`${otherColumn} = ANY(${sql.param(valid)}::uuid[])`));
+    const found = new Set(rows.map((r) => r.id));
+    return ids.map((id) => found.has(id));
+  });
+}

@@ -1,0 +1,65 @@
+import { createTestDatabase, createTestSecrets, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
+import { loadUsersConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
+import type { RunningSubgraph } from '@shutter/service';
+import { loadSocialGraphConfig, type SocialGraphConfig } from '../src/config.ts';
+import { socialGraphMigrationsFolder } from '../src/db/migrate.ts';
+import { startSocialGraphService } from '../src/service.ts';
+
+export interface SocialGraphHarness {
+  config: SocialGraphConfig;
+  secret: string;
+  users: UsersService;
+  socialGraph: RunningSubgraph;
+  socialGraphDatabase: TestDatabase;
+  /** Signed GraphQL to the social-graph subgraph, as the gateway would send it. */
+  call(query: string, variables?: Record<string, unknown>, viewerId?: string | null): Promise<GraphQLResponse<Record<string, any>>>;
+  signUp(username: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The real users subgraph (social-graph asks it whether a user exists) and social-graph, on fresh databases. */
+export async function startSocialGraphHarness(options: { onQuery?: (query: string) => void } = {}): Promise<SocialGraphHarness> {
+  const secrets = await createTestSecrets();
+  const usersDatabase = await createTestDatabase(usersMigrationsFolder);
+  const socialGraphDatabase = await createTestDatabase(socialGraphMigrationsFolder);
+  const users = await startUsersService(
+    loadUsersConfig({
+      USERS_DATABASE_URL: usersDatabase.url,
+      USERS_PORT: '0',
+      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+      ACCESS_TOKEN_PRIVATE_KEY: secrets.ACCESS_TOKEN_PRIVATE_KEY,
+      LOG_LEVEL: 'silent',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+    }),
+  );
+  const config = loadSocialGraphConfig({
+    SOCIAL_GRAPH_DATABASE_URL: socialGraphDatabase.url,
+    SOCIAL_GRAPH_PORT: '0',
+    GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+    USERS_URL: `${users.url}/graphql`,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: testRedisPrefix(),
+    LOG_LEVEL: 'silent',
+  });
+  const socialGraph = await startSocialGraphService(config, { database: { onQuery: options.onQuery } });
+  const url = `${socialGraph.url}/graphql`;
+  return {
+    config,
+    secret: secrets.GATEWAY_SIGNING_SECRET,
+    users,
+    socialGraph,
+    socialGraphDatabase,
+    call: (query, variables, viewerId) => signedGraphql(url, secrets.GATEWAY_SIGNING_SECRET, { query, variables, viewerId }),
+    async signUp(username) {
+      const session = await users.accounts.signUp({ username, email: `${username}@example.com`, password: 'password123' });
+      return session.user.id;
+    },
+    async close() {
+      await socialGraph.close();
+      await users.close();
+      await socialGraphDatabase.drop();
+      await usersDatabase.drop();
+    },
+  };
+}
