@@ -11,7 +11,9 @@ COPY packages/auth/package.json packages/auth/
 COPY packages/service/package.json packages/service/
 COPY packages/testing/package.json packages/testing/
 COPY packages/local-infra/package.json packages/local-infra/
+COPY packages/events/package.json packages/events/
 COPY subgraphs/users/package.json subgraphs/users/
+COPY subgraphs/social-graph/package.json subgraphs/social-graph/
 COPY gateway/package.json gateway/
 RUN npm ci --no-audit --no-fund
 
@@ -21,7 +23,7 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # Services listen on all interfaces inside a container; only the gateway's port is published.
-ENV GATEWAY_HOST=0.0.0.0 USERS_HOST=0.0.0.0
+ENV GATEWAY_HOST=0.0.0.0 USERS_HOST=0.0.0.0 SOCIAL_GRAPH_HOST=0.0.0.0
 USER node
 EXPOSE 4000
 CMD ["node", "--import", "tsx", "gateway/src/server.ts"]
