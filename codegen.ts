@@ -38,6 +38,20 @@ const config: CodegenConfig = {
         mappers: { User: '../follows.ts#UserRef' },
       },
     },
+    'subgraphs/media/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/media/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...sharedConfig,
+        contextType: '../context.ts#MediaContext',
+        mappers: {
+          User: '../posts.ts#UserRef',
+          Post: '../db/schema.ts#PostRow',
+          Comment: '../db/schema.ts#CommentRow',
+          Image: '../posts.ts#ImageView',
+        },
+      },
+    },
   },
   hooks: { afterAllFileWrite: ['node scripts/mark-generated.mjs'] },
 };

@@ -14,11 +14,33 @@ export interface SubgraphDefinition {
   database: string;
   /** Its worker entry (BullMQ workers, outbox relay), if it has one. */
   worker?: string;
+  /** Settings of its own that `npm start` provides. */
+  env?: (local: { dataDir: string; port: number; accessTokenPrivateKey: string }) => Record<string, string>;
 }
 
 /** Every subgraph, in the order they start. Compose, start and migrate all read this list. */
 export const SUBGRAPHS: SubgraphDefinition[] = [
-  { name: 'users', dir: 'subgraphs/users', port: 4001, databaseEnv: 'USERS_DATABASE_URL', database: 'shutter_users' },
+  {
+    name: 'users',
+    dir: 'subgraphs/users',
+    port: 4001,
+    databaseEnv: 'USERS_DATABASE_URL',
+    database: 'shutter_users',
+    // Only the users subgraph issues access tokens, so only it gets the private key.
+    env: ({ accessTokenPrivateKey }) => ({ ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? accessTokenPrivateKey }),
+  },
+  {
+    name: 'media',
+    dir: 'subgraphs/media',
+    port: 4002,
+    databaseEnv: 'MEDIA_DATABASE_URL',
+    database: 'shutter_media',
+    worker: 'src/worker.ts',
+    env: ({ dataDir, port }) => ({
+      MEDIA_STORAGE_DIR: process.env.MEDIA_STORAGE_DIR ?? `${dataDir}/media`,
+      MEDIA_PUBLIC_URL: process.env.MEDIA_PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+    }),
+  },
   {
     name: 'social-graph',
     dir: 'subgraphs/social-graph',

@@ -136,8 +136,7 @@ try {
       ...common,
       [portEnvOf(s.name)]: String(port),
       [s.databaseEnv]: databaseUrls.get(s.name),
-      // Only the users subgraph issues access tokens, so only it gets the private key.
-      ...(s.name === 'users' ? { ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? secrets.accessTokenPrivateKey } : {}),
+      ...s.env?.({ dataDir, port, accessTokenPrivateKey: secrets.accessTokenPrivateKey }),
     };
     const child = startProcess(s.name, join(s.dir, 'src', 'server.ts'), env);
     await progress.step(s.name, () => waitUntilHealthy(s.name, `http://127.0.0.1:${port}/healthz`, child));

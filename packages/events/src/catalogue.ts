@@ -22,6 +22,35 @@ export const eventCatalogue = {
     // feed: purge the followee's posts from the follower's timeline.
     queues: ['feed.follow-deleted'],
   },
+  'upload.received': {
+    from: 'media',
+    payload: z.object({ uploadId: id }),
+    // media's own worker: variants, metadata stripped, blurhash.
+    queues: ['media.process-upload'],
+  },
+  'post.created': {
+    from: 'media',
+    // Emitted when the post becomes visible (all its images processed), not when it is asked for.
+    payload: z.object({ postId: id, authorId: id, createdAt: timestamp }),
+    // feed: fan-out to followers' timelines and NEW_POST notifications.
+    queues: ['feed.post-created'],
+  },
+  'post.deleted': {
+    from: 'media',
+    payload: z.object({ postId: id, authorId: id }),
+    queues: ['feed.post-deleted'],
+  },
+  'post.liked': {
+    from: 'media',
+    // The post's author travels with the event, so the feed notifies without calling back.
+    payload: z.object({ postId: id, postAuthorId: id, likerId: id, likedAt: timestamp }),
+    queues: ['feed.post-liked'],
+  },
+  'comment.added': {
+    from: 'media',
+    payload: z.object({ commentId: id, postId: id, postAuthorId: id, authorId: id, createdAt: timestamp }),
+    queues: ['feed.comment-added'],
+  },
 } as const satisfies Record<string, { from: string; payload: z.ZodType; queues: readonly string[] }>;
 
 export type EventName = keyof typeof eventCatalogue;

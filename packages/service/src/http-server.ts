@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -23,6 +23,16 @@ export interface HttpResponse {
 
 export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
 
+/**
+ * A handler that takes the raw request and response (uploads streamed with a size cap, files
+ * streamed out). It returns false to leave the request to the buffered handler.
+ */
+export type StreamHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: { url: URL; requestId: string; log: Logger },
+) => Promise<boolean>;
+
 export interface HttpServerOptions {
   host?: string;
   port: number;
@@ -32,6 +42,7 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Takes the request id from this header when it looks like one, else makes one. */
   requestIdHeader?: string;
+  streamHandler?: StreamHandler;
 }
 
 export interface RunningHttpServer {
@@ -60,6 +71,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const given = req.headers[requestIdHeader];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const log = logger.child({ requestId });
+    res.setHeader('x-request-id', requestId);
+    if (options.streamHandler) {
+      try {
+        if (await options.streamHandler(req, res, { url: new URL(req.url ?? '/', 'http://localhost'), requestId, log })) return;
+      } catch (err) {
+        log.error({ err }, 'request failed');
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ error: 'Internal server error' }));
+        } else res.destroy();
+        return;
+      }
+    }
     let response: HttpResponse;
     try {
       const declared = Number(req.headers['content-length'] ?? 0);
@@ -91,7 +115,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       response = graphqlErrorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     }
     res.statusCode = response.status;
-    res.setHeader('x-request-id', requestId);
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
     if (typeof response.body === 'string') {
       res.end(response.body);

@@ -7,7 +7,7 @@ import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import { createErrorFormatter } from './errors.ts';
 import { executeGraphQL } from './graphql-handler.ts';
-import { graphqlErrorResponse, json, startHttpServer, type HttpRequest, type HttpResponse, type RunningHttpServer } from './http-server.ts';
+import { graphqlErrorResponse, json, startHttpServer, type HttpRequest, type HttpResponse, type RunningHttpServer, type StreamHandler } from './http-server.ts';
 
 /** What every subgraph resolver receives: the viewer the gateway vouched for, and the request's log. */
 export interface SubgraphContextBase {
@@ -30,6 +30,8 @@ export interface SubgraphServerOptions<TContext extends SubgraphContextBase> {
   context: (base: SubgraphContextBase) => TContext;
   /** Checks the service's dependencies for /readyz. */
   ready?: () => Promise<void>;
+  /** Public, unsigned, streamed routes (media's upload and file URLs); all else is signed. */
+  streamHandler?: StreamHandler;
   /** More signed routes (internal endpoints other services call), by path. */
   routes?: Record<string, (request: HttpRequest, viewerId: string | null) => Promise<HttpResponse>>;
 }
@@ -55,6 +57,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     host: options.host,
     port: options.port,
     logger,
+    streamHandler: options.streamHandler,
     handler: async (request) => {
       const path = request.url.pathname;
       if (path === '/healthz') return json(200, { status: 'ok' });

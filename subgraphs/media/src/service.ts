@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { gql } from 'graphql-tag';
+import type { DatabaseOptions } from '@shutter/db';
+import { createLogger, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
+import type { MediaConfig } from './config.ts';
+import { createMediaContext } from './context.ts';
+import { createMediaDatabase } from './db/client.ts';
+import { serveFile } from './files.ts';
+import { resolvers } from './resolvers/index.ts';
+import { createStorage } from './storage/from-config.ts';
+import type { ObjectStorage } from './storage/index.ts';
+import { receiveUpload, uploadSettings } from './uploads.ts';
+
+export const mediaTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+
+export async function startMediaService(
+  config: MediaConfig,
+  options: { logger?: Logger; database?: DatabaseOptions; storage?: ObjectStorage } = {},
+): Promise<RunningSubgraph> {
+  const logger = options.logger ?? createLogger('media', config.LOG_LEVEL);
+  const database = createMediaDatabase(config.MEDIA_DATABASE_URL, options.database);
+  const storage = options.storage ?? createStorage(config);
+  const uploads = uploadSettings(config);
+  const server = await startSubgraphServer({
+    name: 'media',
+    typeDefs: mediaTypeDefs,
+    resolvers,
+    logger,
+    host: config.MEDIA_HOST,
+    port: config.MEDIA_PORT,
+    signingSecret: config.GATEWAY_SIGNING_SECRET,
+    context: (base) => createMediaContext(base, { db: database.db, storage, uploads }),
+    ready: async () => {
+      await database.sql`select 1`;
+    },
+    // The two public routes of a subgraph: authorised by the upload URL's own signature, and
+    // public files. Everything else still needs the gateway's signature.
+    streamHandler: async (req, res, { url, log }) => {
+      if (req.method === 'PUT' && /^\/uploads\/[^/]+$/.test(url.pathname)) {
+        await receiveUpload(req, res, url, { db: database.db, storage, settings: uploads, log });
+        return true;
+      }
+      if ((req.method === 'GET' || req.method === 'HEAD') && url.pathname.startsWith('/files/')) {
+        await serveFile(req, res, url, storage);
+        return true;
+      }
+      return false;
+    },
+  });
+  return {
+    ...server,
+    close: async () => {
+      await server.close();
+      await database.close();
+    },
+  };
+}
