@@ -2,6 +2,11 @@ import type { Logger } from 'pino';
 import { createTestDatabase, createTestSecrets, graphql, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
 import { loadUsersConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
 import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
+import { loadMediaConfig, mediaMigrationsFolder, startMediaService, startMediaWorker } from '@shutter/media';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import type { RunningSubgraph } from '@shutter/service';
 import { loadGatewayConfig } from '../src/config.ts';
 import { startGateway, type RunningGateway } from '../src/gateway.ts';
@@ -11,6 +16,7 @@ export interface Stack {
   gateway: RunningGateway;
   users: UsersService;
   socialGraph: RunningSubgraph;
+  media: RunningSubgraph;
   url: string;
   query<T = Record<string, any>>(call: GraphQLCall): Promise<GraphQLResponse<T>>;
   /** Signs up through the gateway; returns the user's id and access token. */
@@ -20,6 +26,8 @@ export interface Stack {
 
 export async function startStack(options: { usersLogger?: Logger } = {}): Promise<Stack> {
   const secrets = await createTestSecrets();
+  // One prefix for the whole stack: its services share queues, as in one installation.
+  const queuePrefix = testRedisPrefix();
   const databases: TestDatabase[] = [];
   const database = async (folder: string) => {
     const created = await createTestDatabase(folder);
@@ -45,10 +53,22 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
       GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
       USERS_URL: `${users.url}/graphql`,
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: testRedisPrefix(),
+      QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'silent',
     }),
   );
+  const storageDir = mkdtempSync(join(tmpdir(), 'shutter-stack-media-'));
+  const mediaConfig = loadMediaConfig({
+    MEDIA_DATABASE_URL: await database(mediaMigrationsFolder),
+    MEDIA_PORT: '0',
+    MEDIA_STORAGE_DIR: storageDir,
+    GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: queuePrefix,
+    LOG_LEVEL: 'silent',
+  });
+  const media = await startMediaService(mediaConfig);
+  const mediaWorker = await startMediaWorker(mediaConfig, { logger: pino({ level: 'silent' }) });
   const gateway = await startGateway(
     loadGatewayConfig({
       GATEWAY_PORT: '0',
@@ -56,6 +76,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
       ACCESS_TOKEN_PUBLIC_KEY: secrets.ACCESS_TOKEN_PUBLIC_KEY,
       USERS_URL: `${users.url}/graphql`,
       SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
+      MEDIA_URL: `${media.url}/graphql`,
       LOG_LEVEL: 'silent',
     }),
   );
@@ -64,6 +85,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     gateway,
     users,
     socialGraph,
+    media,
     url,
     query: (call) => graphql(url, call),
     async signUp(username) {
@@ -76,6 +98,9 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     },
     async close() {
       await gateway.close();
+      await mediaWorker.close();
+      await media.close();
+      rmSync(storageDir, { recursive: true, force: true });
       await socialGraph.close();
       await users.close();
       for (const db of databases) await db.drop();

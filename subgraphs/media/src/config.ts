@@ -7,8 +7,9 @@ export const mediaConfigSchema = z
     MEDIA_HOST: z.string().default('127.0.0.1'),
     MEDIA_PORT: env.port(4002),
     MEDIA_DATABASE_URL: env.postgresUrl(),
-    // Where clients reach this service's upload and file URLs (a proxy in production).
-    MEDIA_PUBLIC_URL: env.url().default('http://127.0.0.1:4002'),
+    // Where clients reach this service's upload and file URLs (a proxy in production); by default
+    // the address it listens on.
+    MEDIA_PUBLIC_URL: env.url().optional(),
     GATEWAY_SIGNING_SECRET: env.secret(32),
     REDIS_URL: env.redisUrl(),
     QUEUE_PREFIX: z.string().min(1).default('shutter'),

@@ -9,7 +9,7 @@ import { serveFile } from './files.ts';
 import { resolvers } from './resolvers/index.ts';
 import { createStorage } from './storage/from-config.ts';
 import type { ObjectStorage } from './storage/index.ts';
-import { receiveUpload, uploadSettings } from './uploads.ts';
+import { receiveUpload, uploadSettings, type UploadSettings } from './uploads.ts';
 
 export const mediaTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
@@ -20,7 +20,9 @@ export async function startMediaService(
   const logger = options.logger ?? createLogger('media', config.LOG_LEVEL);
   const database = createMediaDatabase(config.MEDIA_DATABASE_URL, options.database);
   const storage = options.storage ?? createStorage(config);
-  const uploads = uploadSettings(config);
+  // Known once the server listens (its port may be 0), unless MEDIA_PUBLIC_URL says otherwise.
+  let uploads: UploadSettings | null = config.MEDIA_PUBLIC_URL ? uploadSettings(config) : null;
+  const settings = () => uploads!;
   const server = await startSubgraphServer({
     name: 'media',
     typeDefs: mediaTypeDefs,
@@ -29,7 +31,7 @@ export async function startMediaService(
     host: config.MEDIA_HOST,
     port: config.MEDIA_PORT,
     signingSecret: config.GATEWAY_SIGNING_SECRET,
-    context: (base) => createMediaContext(base, { db: database.db, storage, uploads }),
+    context: (base) => createMediaContext(base, { db: database.db, storage, uploads: settings() }),
     ready: async () => {
       await database.sql`select 1`;
     },
@@ -37,7 +39,7 @@ export async function startMediaService(
     // public files. Everything else still needs the gateway's signature.
     streamHandler: async (req, res, { url, log }) => {
       if (req.method === 'PUT' && /^\/uploads\/[^/]+$/.test(url.pathname)) {
-        await receiveUpload(req, res, url, { db: database.db, storage, settings: uploads, log });
+        await receiveUpload(req, res, url, { db: database.db, storage, settings: settings(), log });
         return true;
       }
       if ((req.method === 'GET' || req.method === 'HEAD') && url.pathname.startsWith('/files/')) {
@@ -47,6 +49,7 @@ export async function startMediaService(
       return false;
     },
   });
+  uploads ??= uploadSettings(config, server.url);
   return {
     ...server,
     close: async () => {

@@ -25,9 +25,11 @@ export interface UploadSettings {
   maxInputPixels: number;
 }
 
-export function uploadSettings(config: MediaConfig): UploadSettings {
+export function uploadSettings(config: MediaConfig, listeningUrl?: string): UploadSettings {
+  const publicUrl = config.MEDIA_PUBLIC_URL ?? listeningUrl;
+  if (!publicUrl) throw new Error('media: MEDIA_PUBLIC_URL is not set and the listening address is not known yet');
   return {
-    publicUrl: config.MEDIA_PUBLIC_URL.replace(/\/$/, ''),
+    publicUrl: publicUrl.replace(/\/$/, ''),
     // A key of its own for upload URLs, derived so that one secret still configures the service.
     signingKey: createHmac('sha256', config.GATEWAY_SIGNING_SECRET).update('shutter upload urls v1').digest(),
     maxBytes: config.UPLOAD_MAX_BYTES,

@@ -37,12 +37,8 @@ export async function startMediaHarness(options: { worker?: boolean; env?: Recor
     LOG_LEVEL: 'silent',
     ...options.env,
   };
-  // The public URL is known once the port is: start, then restart the config with it.
-  let media = await startMediaService(loadMediaConfig(base), { logger, database: { onQuery: options.onQuery } });
-  const port = media.port;
-  await media.close();
-  const config = loadMediaConfig({ ...base, MEDIA_PORT: String(port), MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}` });
-  media = await startMediaService(config, { logger, database: { onQuery: options.onQuery } });
+  const config = loadMediaConfig(base);
+  const media = await startMediaService(config, { logger, database: { onQuery: options.onQuery } });
   const worker = options.worker === false ? null : await startMediaWorker(config, { logger });
   const call: MediaHarness['call'] = (query, variables, viewerId) =>
     signedGraphql(`${media.url}/graphql`, secrets.GATEWAY_SIGNING_SECRET, { query, variables, viewerId });

@@ -96,7 +96,7 @@ describe('PUT to the upload URL', () => {
     const { id, uploadUrl } = created.data!.createUpload;
     const forged = uploadUrl.replace(/signature=[^&]+/, 'signature=AAAA');
     expect((await fetch(forged, { method: 'PUT', body: 'x' })).status).toBe(403);
-    const expired = uploadUrlFor(uploadSettings(h.config), id, Date.now() - 1000);
+    const expired = uploadUrlFor(uploadSettings(h.config, h.media.url), id, Date.now() - 1000);
     expect((await fetch(expired, { method: 'PUT', body: 'x' })).status).toBe(410);
     expect(await statusOf(id)).toMatchObject({ status: 'pending' });
   });
