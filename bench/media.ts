@@ -31,7 +31,7 @@ const sql = postgres(url, { max: 1, onnotice: () => {} });
 const log = pino({ level: 'silent' });
 
 progress('making a 12-megapixel photo-like JPEG…');
-const photo = await sharp({ create: { width: 4000, height: 3000, channels: 3, noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
+const photo = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 120, sigma: 40 } } })
   .blur(1.2)
   .withMetadata({ orientation: 1 })
   .jpeg({ quality: 90 })

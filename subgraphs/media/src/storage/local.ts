@@ -12,7 +12,7 @@ export class LocalStorage implements ObjectStorage {
     return join(this.root, ...key.split('/'));
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, body: Buffer, _contentType?: string): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
