@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createTestDatabase, createTestSecrets, graphql, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
-import { loadUsersConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
+import { usersTestConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
 import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
 import { loadMediaConfig, mediaMigrationsFolder, startMediaService, startMediaWorker } from '@shutter/media';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,15 +35,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     return created.url;
   };
   const users = await startUsersService(
-    loadUsersConfig({
-      USERS_DATABASE_URL: await database(usersMigrationsFolder),
-      USERS_PORT: '0',
-      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
-      ACCESS_TOKEN_PRIVATE_KEY: secrets.ACCESS_TOKEN_PRIVATE_KEY,
-      LOG_LEVEL: 'silent',
-      ARGON2_MEMORY_KIB: '8192',
-      ARGON2_TIME_COST: '1',
-    }),
+    usersTestConfig(await database(usersMigrationsFolder), secrets),
     options.usersLogger ? { logger: options.usersLogger } : {},
   );
   const socialGraph = await startSocialGraphService(

@@ -4,6 +4,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { verifyRequestSignature } from '@shutter/auth';
 import type { DocumentNode } from 'graphql';
+import type { Sql } from '@shutter/db';
 import type { Logger } from 'pino';
 import { createErrorFormatter } from './errors.ts';
 import { executeGraphQL } from './graphql-handler.ts';
@@ -28,8 +29,11 @@ export interface SubgraphServerOptions<TContext extends SubgraphContextBase> {
   signingSecret: string;
   /** Builds the per-request context (DataLoaders, the db) from the verified base. */
   context: (base: SubgraphContextBase) => TContext;
-  /** Checks the service's dependencies for /readyz. */
-  ready?: () => Promise<void>;
+  /**
+   * The service's database pool: /readyz pings it, and close() ends it after the HTTP server, so
+   * every subgraph gets the same readiness and shutdown order.
+   */
+  database: { sql: Sql; close(): Promise<void> };
   /** Public, unsigned, streamed routes (media's upload and file URLs); all else is signed. */
   streamHandler?: StreamHandler;
   /** More signed routes (internal endpoints other services call), by path. */
@@ -63,7 +67,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
       if (path === '/healthz') return json(200, { status: 'ok' });
       if (path === '/readyz') {
         try {
-          await options.ready?.();
+          await options.database.sql`select 1`;
           return json(200, { status: 'ready' });
         } catch (err) {
           request.log.warn({ err }, 'not ready');
@@ -90,6 +94,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     close: async () => {
       await http.close();
       await apollo.stop();
+      await options.database.close();
     },
   };
 }

@@ -32,9 +32,7 @@ export async function startMediaService(
     port: config.MEDIA_PORT,
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createMediaContext(base, { db: database.db, storage, uploads: settings() }),
-    ready: async () => {
-      await database.sql`select 1`;
-    },
+    database,
     // The two public routes of a subgraph: authorised by the upload URL's own signature, and
     // public files. Everything else still needs the gateway's signature.
     streamHandler: async (req, res, { url, log }) => {
@@ -50,11 +48,5 @@ export async function startMediaService(
     },
   });
   uploads ??= uploadSettings(config, server.url);
-  return {
-    ...server,
-    close: async () => {
-      await server.close();
-      await database.close();
-    },
-  };
+  return server;
 }

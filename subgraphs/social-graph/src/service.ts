@@ -38,9 +38,7 @@ export async function startSocialGraphService(
     port: config.SOCIAL_GRAPH_PORT,
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createSocialGraphContext(base, database.db, users),
-    ready: async () => {
-      await database.sql`select 1`;
-    },
+    database,
     routes: {
       // Signed like every request here; the feed's fan-out pages a user's followers through it.
       [FOLLOWER_IDS_PATH]: async (request) => {
@@ -61,11 +59,5 @@ export async function startSocialGraphService(
       },
     },
   });
-  return {
-    ...server,
-    close: async () => {
-      await server.close();
-      await database.close();
-    },
-  };
+  return server;
 }

@@ -1,5 +1,5 @@
 import { createTestDatabase, createTestSecrets, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
-import { loadUsersConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
+import { usersTestConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
 import type { RunningSubgraph } from '@shutter/service';
 import { loadSocialGraphConfig, type SocialGraphConfig } from '../src/config.ts';
 import { socialGraphMigrationsFolder } from '../src/db/migrate.ts';
@@ -23,15 +23,7 @@ export async function startSocialGraphHarness(options: { onQuery?: (query: strin
   const usersDatabase = await createTestDatabase(usersMigrationsFolder);
   const socialGraphDatabase = await createTestDatabase(socialGraphMigrationsFolder);
   const users = await startUsersService(
-    loadUsersConfig({
-      USERS_DATABASE_URL: usersDatabase.url,
-      USERS_PORT: '0',
-      GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
-      ACCESS_TOKEN_PRIVATE_KEY: secrets.ACCESS_TOKEN_PRIVATE_KEY,
-      LOG_LEVEL: 'silent',
-      ARGON2_MEMORY_KIB: '8192',
-      ARGON2_TIME_COST: '1',
-    }),
+    usersTestConfig(usersDatabase.url, secrets),
   );
   const config = loadSocialGraphConfig({
     SOCIAL_GRAPH_DATABASE_URL: socialGraphDatabase.url,

@@ -36,16 +36,7 @@ export async function startUsersService(
     port: config.USERS_PORT,
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createUsersContext(base, database.db, accounts),
-    ready: async () => {
-      await database.sql`select 1`;
-    },
+    database,
   });
-  return {
-    ...server,
-    accounts,
-    close: async () => {
-      await server.close();
-      await database.close();
-    },
-  };
+  return { ...server, accounts };
 }
