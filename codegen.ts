@@ -52,6 +52,17 @@ const config: CodegenConfig = {
         },
       },
     },
+    'subgraphs/feed/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/feed/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...sharedConfig,
+        contextType: '../context.ts#FeedContext',
+        mappers: {
+          Notification: '../db/schema.ts#NotificationRow',
+        },
+      },
+    },
   },
   hooks: { afterAllFileWrite: ['node scripts/mark-generated.mjs'] },
 };

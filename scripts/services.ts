@@ -49,6 +49,14 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     database: 'shutter_social_graph',
     worker: 'src/worker.ts',
   },
+  {
+    name: 'feed',
+    dir: 'subgraphs/feed',
+    port: 4004,
+    databaseEnv: 'FEED_DATABASE_URL',
+    database: 'shutter_feed',
+    worker: 'src/worker.ts',
+  },
 ];
 
 export const GATEWAY_PORT = 4000;

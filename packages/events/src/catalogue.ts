@@ -51,6 +51,21 @@ export const eventCatalogue = {
     payload: z.object({ commentId: id, postId: id, postAuthorId: id, authorId: id, createdAt: timestamp }),
     queues: ['feed.comment-added'],
   },
+  'notification.created': {
+    from: 'feed',
+    // Enough for the users worker to render and push it without calling back: it owns the actor's name.
+    payload: z.object({
+      notificationId: id,
+      recipientId: id,
+      kind: z.enum(['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']),
+      actorId: id,
+      postId: id.nullable(),
+      commentId: id.nullable(),
+      createdAt: timestamp,
+    }),
+    // users: one push per device of the recipient.
+    queues: ['users.push-notification'],
+  },
 } as const satisfies Record<string, { from: string; payload: z.ZodType; queues: readonly string[] }>;
 
 export type EventName = keyof typeof eventCatalogue;

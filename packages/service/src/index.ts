@@ -6,3 +6,4 @@ export * from './subgraph.ts';
 export * from './scalars.ts';
 export * from './pagination.ts';
 export * from './main.ts';
+export * from './signed-fetch.ts';

@@ -303,6 +303,16 @@ export function createMediaLoaders(db: MediaDb, viewerId: string | null) {
         return visibleTo(post, viewerId) ? post : null;
       });
     }),
+    /** Comments on posts the viewer may see; a deleted comment (or one on a deleted post) is null. */
+    commentById: new DataLoader<string, CommentRow | null>(async (ids) => {
+      const rows = await db
+        .select({ comment: comments, post: posts })
+        .from(comments)
+        .innerJoin(posts, eq(posts.id, comments.postId))
+        .where(sql`${comments.id} = ANY(${anyOf(ids)}::uuid[])`);
+      const byId = new Map(rows.filter((r) => visibleTo(r.post, viewerId)).map((r) => [r.comment.id, r.comment]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
     imagesByPostId: new DataLoader<string, ImageView[]>(async (ids) => {
       const rows = await db
         .select({ postId: postImages.postId, altText: postImages.altText, image: images })

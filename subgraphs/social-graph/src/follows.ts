@@ -118,15 +118,34 @@ export async function listFollows(
   );
 }
 
-/** A page of follower ids for the feed's fan-out (internal endpoint): same keyset, up to 1,000. */
-export async function followerIdsPage(
+/**
+ * A page of follower (or followee) ids for the feed (internal endpoints): same keyset, up to 1,000,
+ * with the user's counter in that direction so the fan-out can tell a celebrity from the first page.
+ */
+export async function followIdsPage(
   db: SocialGraphDb,
+  direction: Direction,
   userId: string,
   limit: number,
   after: string | null | undefined,
-): Promise<{ ids: string[]; nextCursor: string | null }> {
-  const page = await listFollows(db, 'followers', userId, limit, after);
-  return { ids: page.edges.map((e) => e.node.id), nextCursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null };
+): Promise<{ ids: string[]; nextCursor: string | null; total: number }> {
+  const [page, counts] = await Promise.all([
+    listFollows(db, direction, userId, limit, after),
+    db.select().from(followCounts).where(eq(followCounts.userId, userId)),
+  ]);
+  const total = direction === 'followers' ? (counts[0]?.followerCount ?? 0) : (counts[0]?.followingCount ?? 0);
+  return { ids: page.edges.map((e) => e.node.id), nextCursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null, total };
+}
+
+/** Which of `followeeIds` the user follows now (internal endpoint): one primary-key probe per batch. */
+export async function followedAmong(db: SocialGraphDb, followerId: string, followeeIds: string[]): Promise<string[]> {
+  const valid = followeeIds.filter(isId);
+  if (valid.length === 0) return [];
+  const rows = await db
+    .select({ id: follows.followeeId })
+    .from(follows)
+    .where(and(eq(follows.followerId, followerId), sql`${follows.followeeId} = ANY(${sql.param(valid)}::uuid[])`));
+  return rows.map((r) => r.id);
 }
 
 export interface Counts {

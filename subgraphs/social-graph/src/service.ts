@@ -7,20 +7,44 @@ import { createLogger, json, startSubgraphServer, type Logger, type RunningSubgr
 import type { SocialGraphConfig } from './config.ts';
 import { createSocialGraphContext } from './context.ts';
 import { createSocialGraphDatabase } from './db/client.ts';
-import { followerIdsPage } from './follows.ts';
+import { followedAmong, followIdsPage } from './follows.ts';
 import { resolvers } from './resolvers/index.ts';
 import { UsersClient } from './users-client.ts';
 
 export const socialGraphTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
-/** The internal endpoint's request: a user, a cursor from the previous page, a page size. */
-const followerIdsRequest = z.object({
-  userId: z.string().refine(isId, 'not an id'),
-  after: z.string().nullish(),
-  limit: z.number().int().min(1).max(1000).default(1000),
-});
+const userId = z.string().refine(isId, 'not an id');
+/** A page of a user's followers or followees: a cursor from the previous page, a page size. */
+const idsPageRequest = z.object({ userId, after: z.string().nullish(), limit: z.number().int().min(1).max(1000).default(1000) });
+const followedAmongRequest = z.object({ followerId: userId, followeeIds: z.array(z.string()).max(1000) });
 
-export const FOLLOWER_IDS_PATH = '/internal/follower-ids';
+/** The internal endpoints, for the feed (signed like every request here; never routed by the gateway). */
+export const INTERNAL_PATHS = {
+  followerIds: '/internal/follower-ids',
+  followeeIds: '/internal/followee-ids',
+  followedAmong: '/internal/followed-among',
+} as const;
+export const FOLLOWER_IDS_PATH = INTERNAL_PATHS.followerIds;
+
+/** A JSON-in, JSON-out route whose body is checked by `schema`; a bad body is a 400 that says why. */
+function jsonRoute<T>(schema: z.ZodType<T>, handle: (body: T) => Promise<unknown>) {
+  return async (request: { body: string }) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body || '{}');
+    } catch {
+      return json(400, { error: 'the body is not JSON' });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    try {
+      return json(200, await handle(parsed.data));
+    } catch (e) {
+      if (e instanceof Error && 'extensions' in e) return json(400, { error: e.message });
+      throw e;
+    }
+  };
+}
 
 export async function startSocialGraphService(
   config: SocialGraphConfig,
@@ -40,23 +64,13 @@ export async function startSocialGraphService(
     context: (base) => createSocialGraphContext(base, database.db, users),
     database,
     routes: {
-      // Signed like every request here; the feed's fan-out pages a user's followers through it.
-      [FOLLOWER_IDS_PATH]: async (request) => {
-        let body: unknown;
-        try {
-          body = JSON.parse(request.body || '{}');
-        } catch {
-          return json(400, { error: 'the body is not JSON' });
-        }
-        const parsed = followerIdsRequest.safeParse(body);
-        if (!parsed.success) return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-        try {
-          return json(200, await followerIdsPage(database.db, parsed.data.userId, parsed.data.limit, parsed.data.after));
-        } catch (e) {
-          if (e instanceof Error && 'extensions' in e) return json(400, { error: e.message });
-          throw e;
-        }
-      },
+      // The feed's fan-out pages an author's followers; its rebuild pages a reader's followees.
+      [INTERNAL_PATHS.followerIds]: jsonRoute(idsPageRequest, (b) => followIdsPage(database.db, 'followers', b.userId, b.limit, b.after)),
+      [INTERNAL_PATHS.followeeIds]: jsonRoute(idsPageRequest, (b) => followIdsPage(database.db, 'following', b.userId, b.limit, b.after)),
+      // The feed checks an edge before it backfills or purges a timeline (events may arrive out of order).
+      [INTERNAL_PATHS.followedAmong]: jsonRoute(followedAmongRequest, async (b) => ({
+        ids: await followedAmong(database.db, b.followerId, b.followeeIds),
+      })),
     },
   });
   return server;

@@ -19,6 +19,7 @@ export const Post: PostResolvers = {
 };
 
 export const Comment: CommentResolvers = {
+  __resolveReference: ({ id }, { loaders }) => loaders.commentById.load(id),
   post: async (comment, _, { loaders }) => {
     const post = await loaders.postById.load(comment.postId);
     if (!post) throw new Error(`comment ${comment.id} has no visible post`);

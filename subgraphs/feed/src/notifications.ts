@@ -1,0 +1,108 @@
+import { and, desc, eq, isNull, lt, lte, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { isId, newId } from '@shutter/db';
+import { emitEvents, liveChannel } from '@shutter/events';
+import { badUserInput, decodeCursor, encodeCursor, toConnection, type Connection } from '@shutter/service';
+import type { FeedDb } from './db/client.ts';
+import { notifications, type NotificationKind, type NotificationRow } from './db/schema.ts';
+
+export interface NewNotification {
+  recipientId: string;
+  kind: NotificationKind;
+  actorId: string;
+  postId?: string | null;
+  commentId?: string | null;
+  /** What makes it the same notification again (see the column). */
+  dedupeKey: string;
+  createdAt: Date;
+}
+
+export interface NotificationDeps {
+  db: FeedDb;
+  redis: Redis;
+  prefix: string;
+}
+
+/**
+ * Stores notifications (one statement for a page of them), skipping self-notifications and any
+ * already stored, and queues a push for each new one through the outbox, in the same transaction.
+ * After the commit, each new one is announced on its recipient's live channel: best effort, since
+ * the stored list is the record and a subscriber that missed it sees it there.
+ */
+export async function createNotifications(deps: NotificationDeps, items: NewNotification[]): Promise<NotificationRow[]> {
+  const rows = items
+    .filter((n) => n.recipientId !== n.actorId)
+    .map((n) => ({ ...n, id: newId(), postId: n.postId ?? null, commentId: n.commentId ?? null }));
+  if (rows.length === 0) return [];
+  const created = await deps.db.transaction(async (tx) => {
+    const inserted = await tx.insert(notifications).values(rows).onConflictDoNothing().returning();
+    await emitEvents(
+      tx,
+      'notification.created',
+      inserted.map((n) => ({
+        notificationId: n.id,
+        recipientId: n.recipientId,
+        kind: n.kind,
+        actorId: n.actorId,
+        postId: n.postId,
+        commentId: n.commentId,
+        createdAt: n.createdAt.toISOString(),
+      })),
+    );
+    return inserted;
+  });
+  if (created.length > 0) {
+    const pipeline = deps.redis.pipeline();
+    for (const n of created) pipeline.publish(liveChannel(deps.prefix, 'notifications', n.recipientId), JSON.stringify({ id: n.id }));
+    await pipeline.exec();
+  }
+  return created;
+}
+
+const isNotificationCursor = (value: unknown[]): value is [string] => value.length === 1 && typeof value[0] === 'string' && isId(value[0]);
+
+/** The viewer's notifications, newest first, by keyset on the (time-ordered) id. */
+export async function listNotifications(db: FeedDb, viewerId: string, first: number, after: string | null | undefined): Promise<Connection<NotificationRow>> {
+  const position = decodeCursor(after, isNotificationCursor);
+  const rows = await db
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.recipientId, viewerId), position ? lt(notifications.id, position[0]) : undefined))
+    .orderBy(desc(notifications.id))
+    .limit(first + 1);
+  return toConnection(rows, first, (r) => r, (r) => encodeCursor([r.id]));
+}
+
+export async function unreadNotificationCount(db: FeedDb, viewerId: string): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(notifications)
+    .where(and(eq(notifications.recipientId, viewerId), isNull(notifications.readAt)));
+  return row?.count ?? 0;
+}
+
+/** Marks the viewer's unread notifications read, all of them or up to one (inclusive); returns how many changed. */
+export async function markNotificationsRead(db: FeedDb, viewerId: string, upTo: string | null | undefined): Promise<number> {
+  if (upTo != null && !isId(upTo)) throw badUserInput('upTo is not a notification id.', 'upTo');
+  const changed = await db
+    .update(notifications)
+    .set({ readAt: new Date() })
+    .where(and(eq(notifications.recipientId, viewerId), isNull(notifications.readAt), upTo ? lte(notifications.id, upTo) : undefined))
+    .returning({ id: notifications.id });
+  return changed.length;
+}
+
+/** One of the viewer's notifications (the gateway hydrates live ones through this); null if not theirs. */
+export async function notificationById(db: FeedDb, viewerId: string, id: string): Promise<NotificationRow | null> {
+  if (!isId(id)) return null;
+  const [row] = await db
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.id, id), eq(notifications.recipientId, viewerId)));
+  return row ?? null;
+}
+
+/** A deleted post takes its notifications with it (likes, comments and NEW_POST of it). */
+export async function deleteNotificationsOfPost(db: FeedDb, postId: string): Promise<void> {
+  await db.delete(notifications).where(eq(notifications.postId, postId));
+}

@@ -1,0 +1,171 @@
+import type { Redis, Result } from 'ioredis';
+
+/** A post in a timeline: its id, and its time in ms (the score). */
+export interface TimelineEntry {
+  postId: string;
+  score: number;
+}
+
+/**
+ * A built timeline holds this member at score 0 (below every post, so the cap never trims it). A
+ * timeline without it is missing, and is rebuilt from Postgres on its owner's next read. Redis
+ * cannot hold an empty sorted set, so the marker is also what lets a timeline be empty but built.
+ */
+const BUILT = '~built';
+/** Held while a rebuild runs: fan-out writes into it already, readers still treat it as missing. */
+const BUILDING = '~building';
+
+/**
+ * Adds one post to many timelines in one round trip, but only to timelines that exist (built, or
+ * being built): a missing one gets the post from Postgres when it is rebuilt. Keeps the cap. For
+ * each timeline the post is new to, publishes the live message on the owner's feed channel.
+ */
+const ADD_TO_MANY = `
+local keep = tonumber(ARGV[3]) + 1
+local added = 0
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  if redis.call('EXISTS', key) == 1 and redis.call('ZADD', key, ARGV[1], ARGV[2]) == 1 then
+    local n = redis.call('ZCARD', key)
+    local kept = true
+    if n > keep then
+      redis.call('ZREMRANGEBYRANK', key, 1, n - keep)
+      kept = redis.call('ZSCORE', key, ARGV[2]) ~= false
+    end
+    if kept then
+      added = added + 1
+      if ARGV[4] ~= '' then
+        redis.call('PUBLISH', ARGV[4] .. string.sub(key, tonumber(ARGV[5]) + 1), ARGV[6])
+      end
+    end
+  end
+end
+return added
+`;
+
+/** Adds many posts to one timeline if it exists, and keeps the cap (a follow's backfill). */
+const ADD_MANY_TO_ONE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local keep = tonumber(ARGV[1]) + 1
+local added = 0
+for i = 2, #ARGV, 2 do
+  added = added + redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+local n = redis.call('ZCARD', KEYS[1])
+if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 1, n - keep) end
+return added
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    timelineAddToMany(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
+    timelineAddManyToOne(key: string, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+export interface TimelineSettings {
+  /** Keys are `<prefix>:timeline:<userId>`. */
+  prefix: string;
+  maxPosts: number;
+  ttlSeconds: number;
+  /** Where new posts are announced per user (`<channelPrefix><userId>`); none when empty. */
+  liveChannelPrefix: string;
+}
+
+/** The home timelines in Redis: sorted sets of post ids scored by time, capped, newest read first. */
+export class TimelineStore {
+  private readonly keyPrefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly settings: TimelineSettings,
+  ) {
+    this.keyPrefix = `${settings.prefix}:timeline:`;
+    redis.defineCommand('timelineAddToMany', { lua: ADD_TO_MANY });
+    redis.defineCommand('timelineAddManyToOne', { numberOfKeys: 1, lua: ADD_MANY_TO_ONE });
+  }
+
+  key(userId: string): string {
+    return this.keyPrefix + userId;
+  }
+
+  /** The fan-out's write: one script call for a page of followers. Returns how many got the post. */
+  addToMany(userIds: string[], entry: TimelineEntry): Promise<number> {
+    if (userIds.length === 0) return Promise.resolve(0);
+    const message = JSON.stringify({ id: entry.postId });
+    return this.redis.timelineAddToMany(
+      userIds.length,
+      ...userIds.map((id) => this.key(id)),
+      entry.score,
+      entry.postId,
+      this.settings.maxPosts,
+      this.settings.liveChannelPrefix,
+      this.keyPrefix.length,
+      message,
+    );
+  }
+
+  addManyToOne(userId: string, entries: TimelineEntry[]): Promise<number> {
+    if (entries.length === 0) return Promise.resolve(0);
+    return this.redis.timelineAddManyToOne(this.key(userId), this.settings.maxPosts, ...entries.flatMap((e) => [e.score, e.postId]));
+  }
+
+  /** Removes posts from many timelines: one pipelined batch (ZREM of a missing key is a no-op). */
+  async removeFromMany(userIds: string[], postIds: string[]): Promise<void> {
+    if (userIds.length === 0 || postIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const userId of userIds) pipeline.zrem(this.key(userId), ...postIds);
+    await pipeline.exec();
+  }
+
+  async isBuilt(userId: string): Promise<boolean> {
+    return (await this.redis.zscore(this.key(userId), BUILT)) !== null;
+  }
+
+  /**
+   * Builds a missing timeline. It is marked "building" first, so that a fan-out running meanwhile
+   * writes into it: a post committed after `load` read Postgres is then not lost.
+   */
+  async rebuild(userId: string, load: () => Promise<TimelineEntry[]>): Promise<void> {
+    const key = this.key(userId);
+    await this.redis.zadd(key, 0, BUILDING);
+    const entries = await load();
+    const multi = this.redis.multi();
+    if (entries.length > 0) multi.zadd(key, ...entries.flatMap((e) => [e.score, e.postId]));
+    multi.zadd(key, 0, BUILT);
+    multi.zrem(key, BUILDING);
+    // Keep the marker (rank 0) and the newest maxPosts.
+    multi.zremrangebyrank(key, 1, -(this.settings.maxPosts + 1));
+    multi.expire(key, this.settings.ttlSeconds);
+    await multi.exec();
+  }
+
+  /**
+   * Entries strictly older than `before` (score, then post id, both descending), up to `count`.
+   * Also renews the timeline's TTL: a timeline read stays; one nobody reads expires.
+   */
+  async page(userId: string, before: TimelineEntry | null, count: number): Promise<TimelineEntry[]> {
+    const key = this.key(userId);
+    const result: TimelineEntry[] = [];
+    const batch = count + 16;
+    for (let offset = 0; ; offset += batch) {
+      const pipeline = this.redis.pipeline();
+      pipeline.zrange(key, before ? before.score : '+inf', '(0', 'BYSCORE', 'REV', 'LIMIT', offset, batch, 'WITHSCORES');
+      if (offset === 0) pipeline.expire(key, this.settings.ttlSeconds);
+      const [[error, raw]] = (await pipeline.exec()) as [[Error | null, string[]]];
+      if (error) throw error;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const entry = { postId: raw[i] as string, score: Number(raw[i + 1]) };
+        // Same millisecond as the cursor: only the ids after it (REV orders equal scores by id, descending).
+        if (before && entry.score === before.score && entry.postId >= before.postId) continue;
+        result.push(entry);
+        if (result.length === count) return result;
+      }
+      if (raw.length < batch * 2) return result;
+    }
+  }
+
+  async remove(userId: string, postIds: string[]): Promise<void> {
+    if (postIds.length > 0) await this.redis.zrem(this.key(userId), ...postIds);
+  }
+}

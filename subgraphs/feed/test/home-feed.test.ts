@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '@shutter/db';
+import { applyFollow, applyUnfollow, fanOutPost, removePost } from '../src/fanout.ts';
+import { startFeedHarness, type FeedHarness } from './harness.ts';
+
+let h: FeedHarness;
+beforeAll(async () => {
+  // A low threshold, so a celebrity takes three followers rather than ten thousand.
+  h = await startFeedHarness({ env: { CELEBRITY_FOLLOWER_THRESHOLD: '2' } });
+}, 60_000);
+afterAll(async () => h?.close());
+
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
+
+/** A reader who follows two ordinary authors, with posts from both and their own, fanned out. */
+async function readerWithPosts() {
+  const [reader, alice, bob] = [newId(), newId(), newId()];
+  await h.follow([reader], alice);
+  await h.follow([reader], bob);
+  await h.buildTimelines([reader]);
+  const posts = [
+    await h.post(alice, minutesAgo(50)),
+    await h.post(bob, minutesAgo(40)),
+    await h.post(reader, minutesAgo(30)),
+    await h.post(alice, minutesAgo(20)),
+    await h.post(bob, minutesAgo(10)),
+  ];
+  for (const post of posts) await fanOutPost(h.deps, post);
+  return { reader, alice, bob, newestFirst: posts.map((p) => p.postId).reverse() };
+}
+
+describe('feed', () => {
+  it("shows the viewer's and their followees' posts, newest first, in stable pages", async () => {
+    const { reader, alice, newestFirst } = await readerWithPosts();
+    const first = await h.feedIds(reader, 2);
+    expect(first.ids).toEqual(newestFirst.slice(0, 2));
+    expect(first.hasNextPage).toBe(true);
+
+    // A new post arrives on top between two pages: the next page still continues where the first ended.
+    await fanOutPost(h.deps, await h.post(alice));
+    const second = await h.feedIds(reader, 2, first.endCursor);
+    expect(second.ids).toEqual(newestFirst.slice(2, 4));
+    const third = await h.feedIds(reader, 2, second.endCursor);
+    expect(third.ids).toEqual(newestFirst.slice(4));
+    expect(third.hasNextPage).toBe(false);
+  });
+
+  it('rebuilds a timeline lost with Redis from feed_posts and the follow list, on the first read', async () => {
+    const { reader, newestFirst } = await readerWithPosts();
+    await h.flushRedis();
+    expect(await h.deps.timelines.isBuilt(reader)).toBe(false);
+    expect((await h.feedIds(reader)).ids).toEqual(newestFirst);
+    expect(await h.deps.timelines.isBuilt(reader)).toBe(true);
+  });
+
+  it('merges in the posts of a celebrity the viewer follows, in order, across pages', async () => {
+    const { reader, newestFirst } = await readerWithPosts();
+    const star = newId();
+    await h.follow([reader, newId(), newId()], star); // three followers: above the threshold of two
+    const starPosts = [await h.post(star, minutesAgo(45)), await h.post(star, minutesAgo(15)), await h.post(star, minutesAgo(5))];
+    for (const post of starPosts) {
+      expect(await fanOutPost(h.deps, post)).toMatchObject({ celebrity: true, notified: 0 });
+      expect(await h.redis.zscore(h.deps.timelines.key(reader), post.postId)).toBeNull();
+    }
+    const [s45, s15, s5] = starPosts.map((p) => p.postId);
+    const [b10, a20, r30, b40, a50] = newestFirst;
+    const expected = [s5, b10, s15, a20, r30, b40, s45, a50];
+
+    const pages: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Awaited<ReturnType<FeedHarness['feedIds']>> = await h.feedIds(reader, 3, after);
+      pages.push(...page.ids);
+      if (!page.hasNextPage) break;
+      after = page.endCursor;
+    }
+    expect(pages).toEqual(expected);
+  });
+
+  it('never shows a deleted post, even before its post.deleted is handled', async () => {
+    const { reader, newestFirst } = await readerWithPosts();
+    const [gone, ...rest] = newestFirst;
+    await h.deleteInMedia(gone!);
+    expect((await h.feedIds(reader)).ids).toEqual(rest);
+    expect(await h.redis.zscore(h.deps.timelines.key(reader), gone!)).toBeNull(); // dropped on the way
+
+    const [alsoGone] = rest;
+    await h.deleteInMedia(alsoGone!);
+    const author = (await h.database.sql`select author_id from feed_posts where post_id = ${alsoGone!}`)[0]!.author_id as string;
+    await removePost(h.deps, { postId: alsoGone!, authorId: author });
+    expect(await h.redis.zscore(h.deps.timelines.key(reader), alsoGone!)).toBeNull();
+    // A rebuild does not bring it back.
+    await h.flushRedis();
+    expect((await h.feedIds(reader)).ids).toEqual(rest.slice(1));
+  });
+
+  it("backfills a new followee's posts, and purges them on unfollow, checking the edge as it is now", async () => {
+    const { reader, alice, newestFirst } = await readerWithPosts();
+    const carol = newId();
+    const carolPosts = [await h.post(carol, minutesAgo(35)), await h.post(carol, minutesAgo(25))];
+    for (const post of carolPosts) await fanOutPost(h.deps, post);
+
+    // follow.created arriving after the unfollow already happened: no backfill.
+    await applyFollow(h.deps, { followerId: reader, followeeId: carol, createdAt: new Date().toISOString() });
+    expect((await h.feedIds(reader)).ids).toEqual(newestFirst);
+
+    await h.follow([reader], carol);
+    await applyFollow(h.deps, { followerId: reader, followeeId: carol, createdAt: new Date().toISOString() });
+    const [b10, a20, r30, b40, a50] = newestFirst;
+    const [c35, c25] = carolPosts.map((p) => p.postId);
+    expect((await h.feedIds(reader)).ids).toEqual([b10, a20, c25, r30, c35, b40, a50]);
+
+    // follow.deleted while the edge is back (re-followed): nothing is purged.
+    await applyUnfollow(h.deps, { followerId: reader, followeeId: carol });
+    expect((await h.feedIds(reader)).ids).toHaveLength(7);
+
+    await h.unfollow(reader, carol);
+    await applyUnfollow(h.deps, { followerId: reader, followeeId: carol });
+    expect((await h.feedIds(reader)).ids).toEqual(newestFirst);
+    await h.unfollow(reader, alice);
+    await applyUnfollow(h.deps, { followerId: reader, followeeId: alice });
+    expect((await h.feedIds(reader)).ids).toHaveLength(3);
+  });
+
+  it('answers a missing viewer, a bad first and a foreign cursor with the contract codes', async () => {
+    const anonymous = await h.call('{ feed { edges { node { id } } } }', {}, null);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const tooMany = await h.call('{ feed(first: 101) { edges { node { id } } } }', {}, newId());
+    expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const badCursor = await h.call('{ feed(after: "bm90IGEgY3Vyc29y") { edges { node { id } } } }', {}, newId());
+    expect(badCursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
