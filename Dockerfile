@@ -15,6 +15,7 @@ COPY packages/events/package.json packages/events/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/social-graph/package.json subgraphs/social-graph/
 COPY subgraphs/media/package.json subgraphs/media/
+COPY subgraphs/feed/package.json subgraphs/feed/
 COPY gateway/package.json gateway/
 RUN npm ci --no-audit --no-fund
 
@@ -24,7 +25,7 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # Services listen on all interfaces inside a container; only the gateway's port is published.
-ENV GATEWAY_HOST=0.0.0.0 USERS_HOST=0.0.0.0 SOCIAL_GRAPH_HOST=0.0.0.0 MEDIA_HOST=0.0.0.0
+ENV GATEWAY_HOST=0.0.0.0 USERS_HOST=0.0.0.0 SOCIAL_GRAPH_HOST=0.0.0.0 MEDIA_HOST=0.0.0.0 FEED_HOST=0.0.0.0
 # A named volume copies this folder's owner on first mount: the media service can write there.
 RUN mkdir -p /data/media && chown node /data/media
 USER node

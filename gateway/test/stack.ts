@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { createTestDatabase, createTestSecrets, graphql, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
 import { usersTestConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
-import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
+import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService, startSocialGraphWorker } from '@shutter/social-graph';
+import { feedMigrationsFolder, loadFeedConfig, startFeedService, startFeedWorker } from '@shutter/feed';
 import { loadMediaConfig, mediaMigrationsFolder, startMediaService, startMediaWorker } from '@shutter/media';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ export interface Stack {
   users: UsersService;
   socialGraph: RunningSubgraph;
   media: RunningSubgraph;
+  feed: RunningSubgraph;
+  queuePrefix: string;
   url: string;
   query<T = Record<string, any>>(call: GraphQLCall): Promise<GraphQLResponse<T>>;
   /** Signs up through the gateway; returns the user's id and access token. */
@@ -38,8 +41,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     usersTestConfig(await database(usersMigrationsFolder), secrets),
     options.usersLogger ? { logger: options.usersLogger } : {},
   );
-  const socialGraph = await startSocialGraphService(
-    loadSocialGraphConfig({
+  const socialGraphConfig = loadSocialGraphConfig({
       SOCIAL_GRAPH_DATABASE_URL: await database(socialGraphMigrationsFolder),
       SOCIAL_GRAPH_PORT: '0',
       GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
@@ -47,8 +49,9 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'silent',
-    }),
-  );
+  });
+  const socialGraph = await startSocialGraphService(socialGraphConfig);
+  const socialGraphWorker = await startSocialGraphWorker(socialGraphConfig, { logger: pino({ level: 'silent' }) });
   const storageDir = mkdtempSync(join(tmpdir(), 'shutter-stack-media-'));
   const mediaConfig = loadMediaConfig({
     MEDIA_DATABASE_URL: await database(mediaMigrationsFolder),
@@ -61,6 +64,18 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
   });
   const media = await startMediaService(mediaConfig);
   const mediaWorker = await startMediaWorker(mediaConfig, { logger: pino({ level: 'silent' }) });
+  const feedConfig = loadFeedConfig({
+    FEED_DATABASE_URL: await database(feedMigrationsFolder),
+    FEED_PORT: '0',
+    GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
+    SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
+    MEDIA_URL: `${media.url}/graphql`,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: queuePrefix,
+    LOG_LEVEL: 'silent',
+  });
+  const feed = await startFeedService(feedConfig, { logger: pino({ level: 'silent' }) });
+  const feedWorker = await startFeedWorker(feedConfig, { logger: pino({ level: 'silent' }) });
   const gateway = await startGateway(
     loadGatewayConfig({
       GATEWAY_PORT: '0',
@@ -69,6 +84,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
       USERS_URL: `${users.url}/graphql`,
       SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
       MEDIA_URL: `${media.url}/graphql`,
+      FEED_URL: `${feed.url}/graphql`,
       LOG_LEVEL: 'silent',
     }),
   );
@@ -78,6 +94,8 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     users,
     socialGraph,
     media,
+    feed,
+    queuePrefix,
     url,
     query: (call) => graphql(url, call),
     async signUp(username) {
@@ -90,6 +108,9 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     },
     async close() {
       await gateway.close();
+      await feedWorker.close();
+      await feed.close();
+      await socialGraphWorker.close();
       await mediaWorker.close();
       await media.close();
       rmSync(storageDir, { recursive: true, force: true });

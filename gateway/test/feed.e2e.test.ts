@@ -1,0 +1,102 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from './stack.ts';
+
+/** The home feed and notifications through the gateway, with every service and worker running. */
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const photo = () => sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 200, g: 80, b: 40 } } }).jpeg().toBuffer();
+
+async function createPost(token: string, caption: string): Promise<string> {
+  const bytes = await photo();
+  const upload = await stack.query({
+    query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
+    variables: { input: { contentType: 'image/jpeg', byteSize: bytes.length } },
+    token,
+  });
+  expect((await fetch(upload.data!.createUpload.uploadUrl, { method: 'PUT', body: bytes })).status).toBe(200);
+  const created = await stack.query({
+    query: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }',
+    variables: { input: { uploadIds: [upload.data!.createUpload.id], caption } },
+    token,
+  });
+  expect(created.errors).toBeUndefined();
+  return created.data!.createPost.id;
+}
+
+const FEED = `query { feed(first: 20) {
+  edges { cursor node { id caption author { username followerCount } media { url width } likeCount viewerHasLiked } }
+  pageInfo { hasNextPage endCursor }
+} }`;
+
+const NOTIFICATIONS = `query { notifications(first: 10) {
+  edges { node { id kind read actor { username } post { id caption } comment { text } } }
+} unreadNotificationCount }`;
+
+describe('feed and notifications through the gateway', () => {
+  it("A follows B, B posts: the post tops A's feed with fields from media and users, and A is notified", async () => {
+    const a = await stack.signUp('ada_feed');
+    const b = await stack.signUp('bob_feed');
+    // A reads first: an empty feed, and now A's timeline exists and receives fan-out.
+    const empty = await stack.query({ query: FEED, token: a.token });
+    expect(empty.errors).toBeUndefined();
+    expect(empty.data!.feed.edges).toEqual([]);
+
+    const followed = await stack.query({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: b.id }, token: a.token });
+    expect(followed.errors).toBeUndefined();
+    const older = await createPost(a.token, 'my own');
+    const postId = await createPost(b.token, 'hello from bob #first');
+
+    await expect
+      .poll(async () => (await stack.query({ query: FEED, token: a.token })).data?.feed.edges.map((e: any) => e.node.id), { timeout: 20_000, interval: 100 })
+      .toEqual([postId, older]);
+    const feed = (await stack.query({ query: FEED, token: a.token })).data!.feed;
+    expect(feed.edges[0].node).toMatchObject({
+      caption: 'hello from bob #first',
+      author: { username: 'bob_feed', followerCount: 1 },
+      media: [{ width: 800 }],
+      likeCount: 0,
+      viewerHasLiked: false,
+    });
+    expect(feed.pageInfo.hasNextPage).toBe(false);
+
+    await expect
+      .poll(async () => (await stack.query({ query: NOTIFICATIONS, token: a.token })).data?.notifications.edges.map((e: any) => e.node.kind), { timeout: 10_000, interval: 100 })
+      .toEqual(['NEW_POST']);
+    const mine = (await stack.query({ query: NOTIFICATIONS, token: a.token })).data!;
+    expect(mine.notifications.edges[0].node).toMatchObject({ actor: { username: 'bob_feed' }, post: { id: postId, caption: 'hello from bob #first' }, read: false });
+    expect(mine.unreadNotificationCount).toBe(1);
+
+    // B hears of the follow, the like and the comment, each hydrated from its own subgraph.
+    await stack.query({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId }, token: a.token });
+    await stack.query({ query: 'mutation($id: ID!) { addComment(postId: $id, text: "nice") { id } }', variables: { id: postId }, token: a.token });
+    await expect
+      .poll(async () => (await stack.query({ query: NOTIFICATIONS, token: b.token })).data?.notifications.edges.map((e: any) => e.node.kind), { timeout: 10_000, interval: 100 })
+      .toEqual(['COMMENT', 'LIKE', 'FOLLOW']);
+    const theirs = (await stack.query({ query: NOTIFICATIONS, token: b.token })).data!;
+    expect(theirs.notifications.edges[0].node).toMatchObject({ actor: { username: 'ada_feed' }, comment: { text: 'nice' }, post: { id: postId } });
+
+    const read = await stack.query({ query: 'mutation { markNotificationsRead }', token: b.token });
+    expect(read.data!.markNotificationsRead).toBe(3);
+
+    // B deletes the post: it leaves A's feed and A's notifications at once.
+    await stack.query({ query: 'mutation($id: ID!) { deletePost(id: $id) }', variables: { id: postId }, token: b.token });
+    const after = await stack.query({ query: FEED, token: a.token });
+    expect(after.data!.feed.edges.map((e: any) => e.node.id)).toEqual([older]);
+  }, 60_000);
+
+  it('answers feed and notifications without a viewer with UNAUTHENTICATED', async () => {
+    const feed = await stack.query({ query: FEED });
+    expect(feed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const count = await stack.query({ query: '{ unreadNotificationCount }' });
+    expect(count.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
