@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+// graphql ships CommonJS (main) and ESM (module) builds. Node, and so the running services, load the
+// CommonJS one everywhere; Vite would hand our sources the ESM one, and a schema built by Apollo
+// (CommonJS) would then be "from another module or realm" for them. Pin the one Node uses.
+const graphqlCommonJs = createRequire(import.meta.url).resolve('graphql');
+
 export default defineConfig({
+  resolve: { alias: [{ find: /^graphql$/, replacement: graphqlCommonJs }] },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts'],
     globalSetup: ['packages/testing/src/global-setup.ts'],

@@ -155,7 +155,7 @@ try {
     ...subgraphUrls,
   });
   await progress.step('gateway', () => waitUntilHealthy('gateway', `http://127.0.0.1:${gatewayPort}/readyz`, gateway));
-  lines.unshift(`${'gateway'.padEnd(20)} http://127.0.0.1:${gatewayPort}/graphql`);
+  lines.unshift(`${'gateway'.padEnd(20)} http://127.0.0.1:${gatewayPort}/graphql (subscriptions: ws://127.0.0.1:${gatewayPort}/graphql)`);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(

@@ -19,6 +19,14 @@ export const gatewayConfigSchema = z.object({
   MEDIA_URL: optionalUrl(),
   SOCIAL_GRAPH_URL: optionalUrl(),
   FEED_URL: optionalUrl(),
+  // Live updates: the Redis the feed publishes on, under the installation's prefix.
+  REDIS_URL: env.redisUrl(),
+  QUEUE_PREFIX: z.string().min(1).default('shutter'),
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(10),
+  CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(15_000),
+  WS_MAX_PENDING_EVENTS: z.coerce.number().int().min(1).default(100),
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   // Size of the query-plan cache: planning costs ~1 ms, a cached plan < 1 µs; keep every operation's.
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).default(64),
 });

@@ -4,10 +4,15 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { createAccessTokenVerifier } from '@shutter/auth';
-import { createErrorFormatter, createLogger, executeGraphQL, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { createErrorFormatter, createLogger, executeGraphQL, json, signedPostJson, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrlOverride, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
+import { LiveHub } from './live-hub.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
+import { startSubscriptionServer } from './subscriptions.ts';
 
 /** Operation limits, applied before planning: a hostile query costs a validation pass, not a fan-out. */
 export const OPERATION_LIMITS = {
@@ -20,6 +25,8 @@ export const OPERATION_LIMITS = {
 
 export interface RunningGateway extends RunningHttpServer {
   graphqlUrl: string;
+  /** Open graphql-ws sockets on this process. */
+  liveConnections(): number;
 }
 
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
@@ -38,6 +45,11 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     },
     experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
     logger: logger.child({ component: 'apollo-gateway' }),
+  });
+
+  let apiSchema: GraphQLSchema | null = null;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => {
+    apiSchema = loaded;
   });
 
   const armor = new ApolloArmor({
@@ -91,13 +103,57 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       return response;
     },
   });
-  logger.info({ url: `${http.url}/graphql` }, 'gateway listening');
+
+  const hub = new LiveHub(config.REDIS_URL, logger);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const live = startSubscriptionServer({
+    server: http.server,
+    path: '/graphql',
+    schema: () => {
+      if (!apiSchema) throw new Error('the supergraph is not loaded yet');
+      return apiSchema;
+    },
+    validationRules: armor.validationRules,
+    verifier,
+    hub,
+    prefix: config.QUEUE_PREFIX,
+    redis,
+    followedAmong: async (viewerId, userIds) => {
+      const socialGraph = subgraphUrls.get('social-graph');
+      if (!socialGraph) return new Set();
+      const { ids } = await signedPostJson<{ ids: string[] }>(new URL('/internal/followed-among', socialGraph).href, config.GATEWAY_SIGNING_SECRET, {
+        followerId: viewerId,
+        followeeIds: userIds.slice(0, 1000),
+      });
+      return new Set(ids);
+    },
+    // Through Apollo Server itself: the same plugins, limits, plan cache and error masking as HTTP.
+    hydrate: async (query, variables, viewerId) => {
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: { viewerId, requestId: randomUUID() } });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental result');
+      return response.body.singleResult as ExecutionResult;
+    },
+    limits: {
+      subscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
+      connectionsPerUser: config.CONNECTIONS_PER_USER,
+      keepAliveMs: config.WS_KEEPALIVE_MS,
+      maxPendingEvents: config.WS_MAX_PENDING_EVENTS,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+    },
+    logger,
+  });
+
+  logger.info({ url: `${http.url}/graphql` }, 'gateway listening (HTTP and graphql-ws)');
   return {
     ...http,
     graphqlUrl: `${http.url}/graphql`,
+    liveConnections: live.connections,
     close: async () => {
+      await live.close();
       await http.close();
       await apollo.stop();
+      await hub.close();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -20,7 +20,10 @@ export interface Stack {
   media: RunningSubgraph;
   feed: RunningSubgraph;
   queuePrefix: string;
+  secrets: Awaited<ReturnType<typeof createTestSecrets>>;
   url: string;
+  /** Another gateway process over the same subgraphs and Redis (closed with the stack). */
+  startAnotherGateway(): Promise<RunningGateway>;
   query<T = Record<string, any>>(call: GraphQLCall): Promise<GraphQLResponse<T>>;
   /** Signs up through the gateway; returns the user's id and access token. */
   signUp(username: string): Promise<{ id: string; token: string }>;
@@ -76,8 +79,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
   });
   const feed = await startFeedService(feedConfig, { logger: pino({ level: 'silent' }) });
   const feedWorker = await startFeedWorker(feedConfig, { logger: pino({ level: 'silent' }) });
-  const gateway = await startGateway(
-    loadGatewayConfig({
+  const gatewayConfig = loadGatewayConfig({
       GATEWAY_PORT: '0',
       GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
       ACCESS_TOKEN_PUBLIC_KEY: secrets.ACCESS_TOKEN_PUBLIC_KEY,
@@ -85,9 +87,12 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
       SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
       MEDIA_URL: `${media.url}/graphql`,
       FEED_URL: `${feed.url}/graphql`,
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'silent',
-    }),
-  );
+  });
+  const gateway = await startGateway(gatewayConfig);
+  const extraGateways: RunningGateway[] = [];
   const url = gateway.graphqlUrl;
   return {
     gateway,
@@ -96,7 +101,13 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     media,
     feed,
     queuePrefix,
+    secrets,
     url,
+    async startAnotherGateway() {
+      const another = await startGateway(gatewayConfig);
+      extraGateways.push(another);
+      return another;
+    },
     query: (call) => graphql(url, call),
     async signUp(username) {
       const result = await graphql(url, {
@@ -107,6 +118,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
       return { id: result.data.signUp.user.id, token: result.data.signUp.accessToken };
     },
     async close() {
+      for (const another of extraGateways) await another.close();
       await gateway.close();
       await feedWorker.close();
       await feed.close();

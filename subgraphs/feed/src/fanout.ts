@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { EventPayload } from '@shutter/events';
+import { celebritiesKey, liveChannel, type EventPayload } from '@shutter/events';
 import { celebrities, feedPosts } from './db/schema.ts';
 import type { FeedDeps } from './deps.ts';
 import { createNotifications, deleteNotificationsOfPost } from './notifications.ts';
@@ -59,9 +59,16 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
       .insert(celebrities)
       .values({ userId: event.authorId, followerCount: firstPage.total })
       .onConflictDoUpdate({ target: celebrities.userId, set: { followerCount: firstPage.total, updatedAt: new Date() } });
+    // Live followers hear of it on the author's channel, which their gateways listen on.
+    await deps.redis
+      .multi()
+      .sadd(celebritiesKey(deps.prefix), event.authorId)
+      .publish(liveChannel(deps.prefix, 'celebrity', event.authorId), JSON.stringify({ id: event.postId }))
+      .exec();
     return { followers: firstPage.total, celebrity: true, timelinesWritten, notified: 0 };
   }
   await deps.db.delete(celebrities).where(eq(celebrities.userId, event.authorId));
+  await deps.redis.srem(celebritiesKey(deps.prefix), event.authorId);
 
   const pages: string[][] = [];
   await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {

@@ -82,6 +82,15 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
   const call: FeedHarness['call'] = (query, variables, viewerId) =>
     signedGraphql(`${feed.url}/graphql`, secrets.GATEWAY_SIGNING_SECRET, { query, variables, viewerId });
 
+  async function flushRedis() {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
   return {
     config,
     deps,
@@ -111,14 +120,7 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
     async deleteInMedia(postId) {
       await mediaSql`delete from posts where id = ${postId}`;
     },
-    async flushRedis() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    },
+    flushRedis,
     async buildTimelines(userIds) {
       await Promise.all(userIds.map((id) => deps.timelines.rebuild(id, async () => [])));
     },
@@ -133,7 +135,7 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
       await media.close();
       await socialGraph.close();
       await Promise.all([socialGraphSql.end(), mediaSql.end(), feedDatabase.close()]);
-      await this.flushRedis();
+      await flushRedis();
       redis.disconnect();
       rmSync(storageDir, { recursive: true, force: true });
       for (const created of databases) await created.drop();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@shutter/db';
+import { celebritiesKey } from '@shutter/events';
 import { applyFollow, applyUnfollow, fanOutPost, removePost } from '../src/fanout.ts';
 import { startFeedHarness, type FeedHarness } from './harness.ts';
 
@@ -62,6 +63,7 @@ describe('feed', () => {
       expect(await fanOutPost(h.deps, post)).toMatchObject({ celebrity: true, notified: 0 });
       expect(await h.redis.zscore(h.deps.timelines.key(reader), post.postId)).toBeNull();
     }
+    expect(await h.redis.sismember(celebritiesKey(h.config.QUEUE_PREFIX), star)).toBe(1);
     const [s45, s15, s5] = starPosts.map((p) => p.postId);
     const [b10, a20, r30, b40, a50] = newestFirst;
     const expected = [s5, b10, s15, a20, r30, b40, s45, a50];

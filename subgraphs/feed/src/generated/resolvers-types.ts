@@ -121,6 +121,20 @@ export type QueryNotificationsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/**
+ * Live updates. The gateway serves these over graphql-ws (Apollo Gateway executes no subscriptions):
+ * it listens on the viewer's Redis channels and resolves each event's selection through
+ * Query.notification or Query.post. This subgraph declares them so the supergraph, Sandbox and codegen
+ * see them; it never executes them.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Posts landing in the viewer's home feed, live (a celebrity's included). */
+  feedPostAdded: Post;
+  /** The viewer's new notifications, live. */
+  notificationAdded: Notification;
+};
+
 export type User = {
   __typename?: 'User';
   id: Scalars['ID']['output'];
@@ -216,6 +230,7 @@ export type ResolversTypes = ResolversObject<{
   PostConnection: ResolverTypeWrapper<PostConnection>;
   PostEdge: ResolverTypeWrapper<PostEdge>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<User>;
 }>;
 
@@ -236,6 +251,7 @@ export type ResolversParentTypes = ResolversObject<{
   PostConnection: PostConnection;
   PostEdge: PostEdge;
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   User: User;
 }>;
 
@@ -297,6 +313,11 @@ export type QueryResolvers<ContextType = FeedContext, ParentType extends Resolve
   unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = FeedContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  feedPostAdded?: SubscriptionResolver<ResolversTypes['Post'], "feedPostAdded", ParentType, ContextType>;
+  notificationAdded?: SubscriptionResolver<ResolversTypes['Notification'], "notificationAdded", ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = FeedContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -313,6 +334,7 @@ export type Resolvers<ContextType = FeedContext> = ResolversObject<{
   PostConnection?: PostConnectionResolvers<ContextType>;
   PostEdge?: PostEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

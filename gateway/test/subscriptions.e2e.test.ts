@@ -1,0 +1,203 @@
+import { once } from 'node:events';
+import sharp from 'sharp';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessTokenIssuer } from '@shutter/auth';
+import { newId } from '@shutter/db';
+import { startStack, type Stack } from './stack.ts';
+
+/** Live updates through the gateway over graphql-ws, with every service and worker running. */
+let stack: Stack;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+}, 60_000);
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const wsUrl = (httpUrl: string) => httpUrl.replace(/^http/, 'ws');
+
+/** A graphql-ws client that never retries, so a close code reaches the test. */
+function connect(token: string | null, url = stack.url, connectionParams?: Record<string, unknown>) {
+  const closes: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: wsUrl(url),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    connectionParams: connectionParams ?? (token ? { authorization: `Bearer ${token}` } : {}),
+    on: { closed: (event) => closes.push({ code: (event as CloseEvent).code, reason: (event as CloseEvent).reason }) },
+    onNonLazyError: () => {},
+  });
+  clients.push(client);
+  return { client, closes };
+}
+
+/** Subscribes and collects every message (and the error, if the subscription fails). */
+function subscribe(client: Client, query: string, variables: Record<string, unknown> = {}) {
+  const messages: any[] = [];
+  const errors: unknown[] = [];
+  const stop = client.subscribe({ query, variables }, { next: (m) => messages.push(m), error: (e) => errors.push(e), complete: () => {} });
+  return { messages, errors, stop };
+}
+
+const photo = () => sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 10, g: 160, b: 90 } } }).jpeg().toBuffer();
+
+async function createPost(token: string, caption: string): Promise<string> {
+  const bytes = await photo();
+  const upload = await stack.query({
+    query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
+    variables: { input: { contentType: 'image/jpeg', byteSize: bytes.length } },
+    token,
+  });
+  await fetch(upload.data!.createUpload.uploadUrl, { method: 'PUT', body: bytes });
+  const created = await stack.query({
+    query: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }',
+    variables: { input: { uploadIds: [upload.data!.createUpload.id], caption } },
+    token,
+  });
+  expect(created.errors).toBeUndefined();
+  const id = created.data!.createPost.id as string;
+  // Published (and so fanned out) once its image is processed.
+  await expect.poll(async () => (await stack.query({ query: 'query($id: ID!) { post(id: $id) { media { url } } }', variables: { id } })).data?.post?.media?.length, { timeout: 15_000 }).toBe(1);
+  return id;
+}
+
+const follow = (token: string, userId: string) => stack.query({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: userId }, token });
+const like = (token: string, postId: string) => stack.query({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId }, token });
+
+/** Waits until the socket is acknowledged and its subscription listens (the first ack is not enough for Redis). */
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+const NOTIFICATION_ADDED = `subscription {
+  notificationAdded {
+    kind
+    actor { username followerCount }
+    post { caption media { url } author { username } }
+  }
+}`;
+
+describe('subscriptions through the gateway', () => {
+  it('a like reaches the post author as notificationAdded, hydrated from users, social-graph, media and feed', async () => {
+    const author = await stack.signUp('sub_author');
+    const fan = await stack.signUp('sub_fan');
+    await follow(author.token, fan.id); // the fan now has a follower: a social-graph field worth checking
+    const postId = await createPost(author.token, 'live #now');
+    const { client } = connect(author.token);
+    const live = subscribe(client, NOTIFICATION_ADDED);
+    await settle();
+
+    await like(fan.token, postId);
+    await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
+    expect(live.errors).toEqual([]);
+    expect(live.messages[0]).toEqual({
+      data: {
+        notificationAdded: {
+          kind: 'LIKE',
+          actor: { username: 'sub_fan', followerCount: 1 },
+          post: { caption: 'live #now', media: [{ url: expect.stringMatching(/^http/) }], author: { username: 'sub_author' } },
+        },
+      },
+    });
+  }, 40_000);
+
+  it("feedPostAdded brings a followee's new post, with the client's own selection and alias", async () => {
+    const reader = await stack.signUp('sub_reader');
+    const writer = await stack.signUp('sub_writer');
+    await follow(reader.token, writer.id);
+    await stack.query({ query: '{ feed { edges { node { id } } } }', token: reader.token }); // an active reader
+    const { client } = connect(reader.token);
+    const live = subscribe(client, 'subscription { landed: feedPostAdded { id caption author { username } } }');
+    await settle();
+    const postId = await createPost(writer.token, 'fresh');
+    await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
+    expect(live.messages[0]).toEqual({ data: { landed: { id: postId, caption: 'fresh', author: { username: 'sub_writer' } } } });
+  }, 40_000);
+
+  it('with two gateways, each client receives its own events once, through the gateway it is on', async () => {
+    const second = await stack.startAnotherGateway();
+    const author = await stack.signUp('two_gw_author');
+    const other = await stack.signUp('two_gw_other');
+    const fan = await stack.signUp('two_gw_fan');
+    const postA = await createPost(author.token, 'a');
+    const postB = await createPost(other.token, 'b');
+    const onFirst = subscribe(connect(author.token).client, 'subscription { notificationAdded { kind post { id } } }');
+    const onSecond = subscribe(connect(other.token, second.graphqlUrl).client, 'subscription { notificationAdded { kind post { id } } }');
+    // The same user on both gateways: each of their sockets gets the event once.
+    const sameUserOnSecond = subscribe(connect(author.token, second.graphqlUrl).client, 'subscription { notificationAdded { kind } }');
+    await settle();
+    await like(fan.token, postA);
+    await like(fan.token, postB);
+    await expect.poll(() => onFirst.messages.length + onSecond.messages.length + sameUserOnSecond.messages.length, { timeout: 5_000 }).toBe(3);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
+    expect(onFirst.messages.map((m) => m.data.notificationAdded.post.id)).toEqual([postA]);
+    expect(onSecond.messages.map((m) => m.data.notificationAdded.post.id)).toEqual([postB]);
+    expect(sameUserOnSecond.messages).toHaveLength(1);
+  }, 40_000);
+
+  it('refuses a missing or invalid token with 4401', async () => {
+    const missing = connect(null);
+    await expect.poll(() => missing.closes[0]?.code, { timeout: 5_000 }).toBe(4401);
+    const forged = connect('not.a.token');
+    await expect.poll(() => forged.closes[0]?.code, { timeout: 5_000 }).toBe(4401);
+  });
+
+  it('closes with 4403 when the token expires, and a fresh token reconnects', async () => {
+    const user = await stack.signUp('sub_expiring');
+    const issuer = await createAccessTokenIssuer(stack.secrets.ACCESS_TOKEN_PRIVATE_KEY, 1);
+    const shortLived = await issuer.issue({ userId: user.id, sessionId: newId() });
+    const expiring = connect(shortLived.token);
+    subscribe(expiring.client, 'subscription { notificationAdded { kind } }');
+    await expect.poll(() => expiring.closes[0]?.code, { timeout: 5_000 }).toBe(4403);
+
+    const fan = await stack.signUp('sub_expiring_fan');
+    const fresh = connect(user.token);
+    const live = subscribe(fresh.client, 'subscription { notificationAdded { kind actor { username } } }');
+    await settle();
+    await follow(fan.token, user.id);
+    await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
+    expect(live.messages[0].data.notificationAdded).toEqual({ kind: 'FOLLOW', actor: { username: 'sub_expiring_fan' } });
+  }, 30_000);
+
+  it('survives a client leaving mid-stream: its channels are released and others still receive', async () => {
+    const author = await stack.signUp('sub_leaver');
+    const fan = await stack.signUp('sub_leaver_fan');
+    const postId = await createPost(author.token, 'x');
+    // A raw graphql-ws client, so it can drop without a close frame, as a phone losing signal would.
+    const leaving = new WebSocket(wsUrl(stack.url), 'graphql-transport-ws');
+    await once(leaving, 'open');
+    leaving.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${author.token}` } }));
+    const [ack] = await once(leaving, 'message');
+    expect(JSON.parse(String(ack))).toMatchObject({ type: 'connection_ack' });
+    leaving.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { notificationAdded { kind } }' } }));
+    const staying = connect(author.token);
+    const live = subscribe(staying.client, 'subscription { notificationAdded { kind } }');
+    await settle();
+    expect(stack.gateway.liveConnections()).toBe(2);
+    leaving.terminate();
+    await like(fan.token, postId);
+    await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
+    await staying.client.dispose();
+    await expect.poll(() => stack.gateway.liveConnections(), { timeout: 5_000 }).toBe(0);
+  }, 30_000);
+
+  it('applies the operation limits and the per-connection subscription limit', async () => {
+    const user = await stack.signUp('sub_limits');
+    const { client } = connect(user.token);
+    const deep = subscribe(client, `subscription { feedPostAdded { author { followers { edges { node { followers { edges { node { followers { edges { node { followers { edges { node { id } } } } } } } } } } } } } } }`);
+    await expect.poll(() => deep.errors.length, { timeout: 5_000 }).toBe(1);
+    const query = subscribe(client, '{ me { id } }');
+    await expect.poll(() => query.errors.length, { timeout: 5_000 }).toBe(1);
+
+    const many = Array.from({ length: 11 }, () => subscribe(client, 'subscription { notificationAdded { kind } }'));
+    await expect.poll(() => many.filter((s) => s.errors.length > 0).length, { timeout: 5_000 }).toBe(1);
+    expect(JSON.stringify(many.find((s) => s.errors.length)!.errors)).toContain('At most 10 subscriptions');
+  });
+});
+
