@@ -30,7 +30,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { usersLogger?: Logger } = {}): Promise<Stack> {
+export async function startStack(options: { usersLogger?: Logger; feedEnv?: Record<string, string> } = {}): Promise<Stack> {
   const secrets = await createTestSecrets();
   // One prefix for the whole stack: its services share queues, as in one installation.
   const queuePrefix = testRedisPrefix();
@@ -76,6 +76,7 @@ export async function startStack(options: { usersLogger?: Logger } = {}): Promis
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'silent',
+    ...options.feedEnv,
   });
   const feed = await startFeedService(feedConfig, { logger: pino({ level: 'silent' }) });
   const feedWorker = await startFeedWorker(feedConfig, { logger: pino({ level: 'silent' }) });

@@ -12,7 +12,8 @@ let stack: Stack;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  stack = await startStack();
+  // Two followers make a celebrity here, so a test can follow one without ten thousand accounts.
+  stack = await startStack({ feedEnv: { CELEBRITY_FOLLOWER_THRESHOLD: '1' } });
 }, 60_000);
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
@@ -118,6 +119,23 @@ describe('subscriptions through the gateway', () => {
     const postId = await createPost(writer.token, 'fresh');
     await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
     expect(live.messages[0]).toEqual({ data: { landed: { id: postId, caption: 'fresh', author: { username: 'sub_writer' } } } });
+  }, 40_000);
+
+  it("feedPostAdded also brings a celebrity's post, which is not fanned out", async () => {
+    const reader = await stack.signUp('sub_star_reader');
+    const star = await stack.signUp('sub_star');
+    const other = await stack.signUp('sub_star_other');
+    await follow(reader.token, star.id);
+    await follow(other.token, star.id);
+    await createPost(star.token, 'first'); // found to be above the threshold now
+    const { client } = connect(reader.token);
+    const live = subscribe(client, 'subscription { feedPostAdded { id caption } }');
+    await settle();
+    const postId = await createPost(star.token, 'for my many fans');
+    await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
+    expect(live.messages[0].data.feedPostAdded).toEqual({ id: postId, caption: 'for my many fans' });
+    const feed = await stack.query({ query: '{ feed { edges { node { caption } } } }', token: reader.token });
+    expect(feed.data!.feed.edges.map((e: any) => e.node.caption)).toEqual(['for my many fans', 'first']);
   }, 40_000);
 
   it('with two gateways, each client receives its own events once, through the gateway it is on', async () => {
