@@ -1,6 +1,8 @@
 /**
  * Writes the installation's secrets as files into a folder, once (a second run keeps them): the
- * gateway signing secret and the access-token key pair. Containers read them through *_FILE.
+ * gateway signing secret, the access-token key pair and the VAPID key pair for Web Push.
+ * Containers read them through *_FILE. Each set is checked on its own, so an older volume gains
+ * the sets added since.
  *   tsx scripts/make-secrets.ts /run/secrets/shutter
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -25,4 +27,14 @@ if (existsSync(signing)) {
   writeFileSync(join(folder, 'access_token_public_key.pem'), publicKey, { mode: 0o644 });
   writeFileSync(signing, randomBytes(32).toString('base64url'), { mode: 0o640 });
   console.log(`secrets: made new ones in ${folder}`);
+}
+
+const vapidPrivate = join(folder, 'vapid_private_key');
+if (!existsSync(vapidPrivate)) {
+  // Web Push's VAPID keys are P-256: the public key as an uncompressed point, the private key as d.
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const publicKey = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]).toString('base64url');
+  writeFileSync(join(folder, 'vapid_public_key'), publicKey, { mode: 0o644 });
+  writeFileSync(vapidPrivate, jwk.d!, { mode: 0o640 });
+  console.log(`secrets: made the VAPID keys in ${folder}`);
 }

@@ -15,7 +15,7 @@ export interface SubgraphDefinition {
   /** Its worker entry (BullMQ workers, outbox relay), if it has one. */
   worker?: string;
   /** Settings of its own that `npm start` provides. */
-  env?: (local: { dataDir: string; port: number; accessTokenPrivateKey: string }) => Record<string, string>;
+  env?: (local: { dataDir: string; port: number; accessTokenPrivateKey: string; vapidPublicKey: string; vapidPrivateKey: string }) => Record<string, string>;
 }
 
 /** Every subgraph, in the order they start. Compose, start and migrate all read this list. */
@@ -26,8 +26,14 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     port: 4001,
     databaseEnv: 'USERS_DATABASE_URL',
     database: 'shutter_users',
-    // Only the users subgraph issues access tokens, so only it gets the private key.
-    env: ({ accessTokenPrivateKey }) => ({ ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? accessTokenPrivateKey }),
+    // Push delivery: it owns the devices.
+    worker: 'src/worker.ts',
+    // Only the users subgraph issues access tokens, so only it gets the private key; and it pushes.
+    env: ({ accessTokenPrivateKey, vapidPublicKey, vapidPrivateKey }) => ({
+      ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? accessTokenPrivateKey,
+      VAPID_PUBLIC_KEY: process.env.VAPID_PUBLIC_KEY ?? vapidPublicKey,
+      VAPID_PRIVATE_KEY: process.env.VAPID_PRIVATE_KEY ?? vapidPrivateKey,
+    }),
   },
   {
     name: 'media',

@@ -136,7 +136,7 @@ try {
       ...common,
       [portEnvOf(s.name)]: String(port),
       [s.databaseEnv]: databaseUrls.get(s.name),
-      ...s.env?.({ dataDir, port, accessTokenPrivateKey: secrets.accessTokenPrivateKey }),
+      ...s.env?.({ dataDir, port, accessTokenPrivateKey: secrets.accessTokenPrivateKey, vapidPublicKey: secrets.vapidPublicKey, vapidPrivateKey: secrets.vapidPrivateKey }),
     };
     const child = startProcess(s.name, join(s.dir, 'src', 'server.ts'), env);
     await progress.step(s.name, () => waitUntilHealthy(s.name, `http://127.0.0.1:${port}/healthz`, child));

@@ -1,3 +1,4 @@
 export * from './database.ts';
 export * from './secrets.ts';
 export * from './graphql.ts';
+export * from './web-push.ts';

@@ -7,20 +7,74 @@ const pem = (label: string) =>
     .transform((value) => value.replace(/\\n/g, '\n'))
     .refine((value) => value.includes(`-----BEGIN ${label}-----`), { message: `must be a PEM "${label}"` });
 
-export const usersConfigSchema = z.object({
-  NODE_ENV: env.nodeEnv(),
-  LOG_LEVEL: env.logLevel(),
-  USERS_HOST: z.string().default('127.0.0.1'),
-  USERS_PORT: env.port(4001),
-  USERS_DATABASE_URL: env.postgresUrl(),
-  GATEWAY_SIGNING_SECRET: env.secret(32),
-  ACCESS_TOKEN_PRIVATE_KEY: pem('PRIVATE KEY'),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-  // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~25 ms a hash on one core here.
-  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8_192).default(19_456),
-  ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+/** A base64url value that decodes to exactly `bytes` bytes (VAPID keys are raw P-256 values). */
+const base64urlKey = (bytes: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => /^[A-Za-z0-9_-]+$/.test(value) && Buffer.from(value, 'base64url').length === bytes, {
+      message: `must be ${what}: ${bytes} bytes, base64url`,
+    });
+
+/** The fields of a Google service-account key file that the FCM sender uses. */
+const serviceAccountSchema = z.object({
+  project_id: z.string().min(1),
+  client_email: z.string().min(1),
+  private_key: z.string().includes('-----BEGIN PRIVATE KEY-----', { message: 'must be a PKCS#8 PEM' }),
+  private_key_id: z.string().optional(),
+  token_uri: z.url().default('https://oauth2.googleapis.com/token'),
 });
+
+export type ServiceAccount = z.infer<typeof serviceAccountSchema>;
+
+const serviceAccountJson = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be the service account key file (JSON)' });
+      return z.NEVER;
+    }
+  })
+  .pipe(serviceAccountSchema);
+
+export const usersConfigSchema = z
+  .object({
+    NODE_ENV: env.nodeEnv(),
+    LOG_LEVEL: env.logLevel(),
+    USERS_HOST: z.string().default('127.0.0.1'),
+    USERS_PORT: env.port(4001),
+    USERS_DATABASE_URL: env.postgresUrl(),
+    GATEWAY_SIGNING_SECRET: env.secret(32),
+    ACCESS_TOKEN_PRIVATE_KEY: pem('PRIVATE KEY'),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~25 ms a hash on one core here.
+    ARGON2_MEMORY_KIB: z.coerce.number().int().min(8_192).default(19_456),
+    ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+    // The push worker (src/worker.ts); the HTTP service reads none of these.
+    REDIS_URL: env.redisUrl(),
+    QUEUE_PREFIX: z.string().min(1).default('shutter'),
+    // Web Push: without the key pair, Web Push devices are skipped (a warning at start).
+    VAPID_PUBLIC_KEY: base64urlKey(65, 'an uncompressed P-256 public key').optional(),
+    VAPID_PRIVATE_KEY: base64urlKey(32, 'a P-256 private key').optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:|https:\/\/)/, { message: 'must be a mailto: or https: URL (push services contact the sender there)' })
+      .default('mailto:push@shutter.local'),
+    // FCM HTTP v1: the service account key file's JSON (or FCM_SERVICE_ACCOUNT_FILE=path); without it, FCM devices are skipped.
+    FCM_SERVICE_ACCOUNT: serviceAccountJson.optional(),
+    FCM_ENDPOINT: env.url().default('https://fcm.googleapis.com'),
+    // Sends are network waits, not CPU: many at a time per worker process.
+    PUSH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+    // The first retry's delay; each next one doubles (or waits what Retry-After asks, if longer).
+    PUSH_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(1_000),
+  })
+  .refine((c) => !!c.VAPID_PUBLIC_KEY === !!c.VAPID_PRIVATE_KEY, {
+    message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are set together or not at all',
+    path: ['VAPID_PRIVATE_KEY'],
+  });
 
 export type UsersConfig = z.infer<typeof usersConfigSchema>;
 

@@ -1,0 +1,89 @@
+import { and, eq } from 'drizzle-orm';
+import { z } from '@shutter/config';
+import type { Logger } from '@shutter/service';
+import type { UsersConfig } from '../config.ts';
+import type { UsersDb } from '../db/client.ts';
+import { pushDevices, users, type PushDeviceRow } from '../db/schema.ts';
+import { createFcmSender } from './fcm.ts';
+import { renderPushMessage, type NotificationCreated } from './message.ts';
+import { PushRetryError, type PushSender } from './outcome.ts';
+import { createWebPushSender } from './web-push.ts';
+
+/** One push to one device: the job data of `users.push-deliver`. */
+export const pushDeliverySchema = z.object({
+  deviceId: z.uuid(),
+  // The device is pushed to only while it still belongs to the recipient (it moves when another user registers it).
+  recipientId: z.uuid(),
+  message: z.object({
+    title: z.string(),
+    body: z.string(),
+    data: z.object({
+      notificationId: z.uuid(),
+      kind: z.enum(['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']),
+      actorId: z.uuid(),
+      postId: z.uuid().nullable(),
+      commentId: z.uuid().nullable(),
+    }),
+  }),
+});
+
+export type PushDelivery = z.infer<typeof pushDeliverySchema>;
+
+/** The sender of each platform; null where it is not configured (its devices are skipped). */
+export type PushSenders = Record<PushDeviceRow['platform'], PushSender | null>;
+
+export function createPushSenders(config: UsersConfig, log: Logger): PushSenders {
+  const { VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey, FCM_SERVICE_ACCOUNT: account } = config;
+  if (!publicKey || !privateKey) log.warn('push: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are not set; Web Push devices are skipped');
+  if (!account) log.info('push: FCM_SERVICE_ACCOUNT is not set; FCM devices are skipped');
+  return {
+    WEB_PUSH: publicKey && privateKey ? createWebPushSender({ subject: config.VAPID_SUBJECT, publicKey, privateKey }) : null,
+    FCM: account ? createFcmSender(account, { endpoint: config.FCM_ENDPOINT }) : null,
+  };
+}
+
+/**
+ * A notification's pushes: one per device of the recipient, each with the rendered message (the
+ * actor's name is looked up once, here). None when the recipient has no device, or the actor is gone.
+ */
+export async function planPushDeliveries(db: UsersDb, notification: NotificationCreated): Promise<PushDelivery[]> {
+  const devices = await db.select({ id: pushDevices.id }).from(pushDevices).where(eq(pushDevices.userId, notification.recipientId));
+  if (devices.length === 0) return [];
+  const [actor] = await db.select({ username: users.username }).from(users).where(eq(users.id, notification.actorId));
+  if (!actor) return [];
+  const message = renderPushMessage(notification, actor.username);
+  return devices.map((device) => ({ deviceId: device.id, recipientId: notification.recipientId, message }));
+}
+
+export type DeliveryResult = 'delivered' | 'removed' | 'rejected' | 'skipped';
+
+/**
+ * Sends one push, and acts on the answer: a device that no longer exists is removed, a refusal is
+ * logged, and a busy or failing push service throws PushRetryError (the job is retried).
+ */
+export async function deliverPush(deps: { db: UsersDb; senders: PushSenders; log: Logger }, delivery: PushDelivery): Promise<DeliveryResult> {
+  const { db, senders, log } = deps;
+  const [device] = await db.select().from(pushDevices).where(eq(pushDevices.id, delivery.deviceId));
+  // Unregistered since the notification was planned, or registered by someone else since.
+  if (!device || device.userId !== delivery.recipientId) return 'skipped';
+  const sender = senders[device.platform];
+  if (!sender) {
+    log.info({ deviceId: device.id, platform: device.platform }, 'push skipped: platform not configured');
+    return 'skipped';
+  }
+  const result = await sender.send(device, delivery.message);
+  switch (result.outcome) {
+    case 'delivered':
+      return 'delivered';
+    case 'gone':
+      // Only the registration we sent to: if the browser registered again meanwhile (new keys), it stays.
+      await db.delete(pushDevices).where(and(eq(pushDevices.id, device.id), eq(pushDevices.token, device.token)));
+      log.info({ deviceId: device.id, platform: device.platform, reason: result.reason }, 'push device removed: gone at the push service');
+      return 'removed';
+    case 'rejected':
+      log.warn({ deviceId: device.id, platform: device.platform, reason: result.reason }, 'push refused; not retried');
+      return 'rejected';
+    case 'retry':
+      throw new PushRetryError(`push to device ${device.id}: ${result.reason}`, result.retryAfterMs);
+  }
+}
