@@ -27,6 +27,8 @@ export interface RunningGateway extends RunningHttpServer {
   graphqlUrl: string;
   /** Open graphql-ws sockets on this process. */
   liveConnections(): number;
+  /** The Redis channels this process listens on for its sockets, with their subscription counts. */
+  liveChannels(): Record<string, number>;
 }
 
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
@@ -148,6 +150,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     ...http,
     graphqlUrl: `${http.url}/graphql`,
     liveConnections: live.connections,
+    liveChannels: () => hub.channels(),
     close: async () => {
       await live.close();
       await http.close();

@@ -47,8 +47,9 @@ export class LiveHub {
     };
   }
 
-  get channelCount(): number {
-    return this.listeners.size;
+  /** The channels listened on now, with how many subscriptions each (for readiness checks and debugging). */
+  channels(): Record<string, number> {
+    return Object.fromEntries([...this.listeners].map(([channel, set]) => [channel, set.size]));
   }
 
   async close(): Promise<void> {

@@ -137,7 +137,7 @@ describe('the gateway as a server', () => {
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { users: 'ready', media: 'ready', 'social-graph': 'ready' } });
+    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { users: 'ready', media: 'ready', 'social-graph': 'ready', feed: 'ready' } });
   });
 
   it('refuses a body over the size limit with 413', async () => {

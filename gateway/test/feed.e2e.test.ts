@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { decryptWebPush, newTestBrowser, subscriptionOf } from '@shutter/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack.ts';
 
@@ -41,10 +44,35 @@ const NOTIFICATIONS = `query { notifications(first: 10) {
   edges { node { id kind read actor { username } post { id caption } comment { text } } }
 } unreadNotificationCount }`;
 
+/** A browser vendor's push service on 127.0.0.1: records what it is sent, answers 201. */
+async function startPushService() {
+  const received: { path: string; headers: Record<string, unknown>; body: Buffer }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(201).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 describe('feed and notifications through the gateway', () => {
   it("A follows B, B posts: the post tops A's feed with fields from media and users, and A is notified", async () => {
     const a = await stack.signUp('ada_feed');
     const b = await stack.signUp('bob_feed');
+    // A's browser subscribes to Web Push and registers the subscription.
+    const push = await startPushService();
+    const browser = newTestBrowser();
+    const device = await stack.query({
+      query: 'mutation($input: PushDeviceInput!) { registerPushDevice(input: $input) { id platform } }',
+      variables: { input: { platform: 'WEB_PUSH', token: subscriptionOf(browser, `${push.url}/push/ada`) } },
+      token: a.token,
+    });
+    expect(device.errors).toBeUndefined();
     // A reads first: an empty feed, and now A's timeline exists and receives fan-out.
     const empty = await stack.query({ query: FEED, token: a.token });
     expect(empty.errors).toBeUndefined();
@@ -74,6 +102,18 @@ describe('feed and notifications through the gateway', () => {
     const mine = (await stack.query({ query: NOTIFICATIONS, token: a.token })).data!;
     expect(mine.notifications.edges[0].node).toMatchObject({ actor: { username: 'bob_feed' }, post: { id: postId, caption: 'hello from bob #first' }, read: false });
     expect(mine.unreadNotificationCount).toBe(1);
+
+    // ... and A's registered browser is pushed it, encrypted to its keys and signed with VAPID.
+    await expect.poll(() => push.received.length, { timeout: 10_000, interval: 50 }).toBe(1);
+    const [delivered] = push.received;
+    expect(delivered!.path).toBe('/push/ada');
+    expect(String(delivered!.headers.authorization)).toMatch(/^vapid t=.+, k=.+/);
+    const payload = JSON.parse(decryptWebPush(delivered!.body, browser));
+    expect(payload).toMatchObject({
+      title: expect.stringContaining('bob_feed'),
+      data: { kind: 'NEW_POST', postId, notificationId: mine.notifications.edges[0].node.id },
+    });
+    await push.close();
 
     // B hears of the follow, the like and the comment, each hydrated from its own subgraph.
     await stack.query({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId }, token: a.token });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { createTestDatabase, createTestSecrets, graphql, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
-import { usersTestConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
+import { createTestDatabase, createTestSecrets, graphql, newTestVapidKeys, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
+import { usersTestConfig, startUsersService, startUsersWorker, usersMigrationsFolder, type UsersService } from '@shutter/users';
 import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService, startSocialGraphWorker } from '@shutter/social-graph';
 import { feedMigrationsFolder, loadFeedConfig, startFeedService, startFeedWorker } from '@shutter/feed';
 import { loadMediaConfig, mediaMigrationsFolder, startMediaService, startMediaWorker } from '@shutter/media';
@@ -40,10 +40,14 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
     databases.push(created);
     return created.url;
   };
-  const users = await startUsersService(
-    usersTestConfig(await database(usersMigrationsFolder), secrets),
-    options.usersLogger ? { logger: options.usersLogger } : {},
-  );
+  const usersConfig = usersTestConfig(await database(usersMigrationsFolder), secrets, {
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: queuePrefix,
+    ...newTestVapidKeys(),
+  });
+  const users = await startUsersService(usersConfig, options.usersLogger ? { logger: options.usersLogger } : {});
+  // Push delivery: notifications from the feed reach registered devices.
+  const usersWorker = await startUsersWorker(usersConfig, { logger: pino({ level: 'silent' }) });
   const socialGraphConfig = loadSocialGraphConfig({
       SOCIAL_GRAPH_DATABASE_URL: await database(socialGraphMigrationsFolder),
       SOCIAL_GRAPH_PORT: '0',
@@ -128,6 +132,7 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
       await media.close();
       rmSync(storageDir, { recursive: true, force: true });
       await socialGraph.close();
+      await usersWorker.close();
       await users.close();
       for (const db of databases) await db.drop();
     },

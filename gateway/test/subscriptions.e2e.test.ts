@@ -5,6 +5,10 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenIssuer } from '@shutter/auth';
 import { newId } from '@shutter/db';
+import { celebritiesKey } from '@shutter/events';
+import { testRedisUrl } from '@shutter/testing';
+import { Redis } from 'ioredis';
+import type { RunningGateway } from '../src/gateway.ts';
 import { startStack, type Stack } from './stack.ts';
 
 /** Live updates through the gateway over graphql-ws, with every service and worker running. */
@@ -33,7 +37,7 @@ function connect(token: string | null, url = stack.url, connectionParams?: Recor
     retryAttempts: 0,
     lazy: false,
     connectionParams: connectionParams ?? (token ? { authorization: `Bearer ${token}` } : {}),
-    on: { closed: (event) => closes.push({ code: (event as CloseEvent).code, reason: (event as CloseEvent).reason }) },
+    on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
     onNonLazyError: () => {},
   });
   clients.push(client);
@@ -73,8 +77,11 @@ async function createPost(token: string, caption: string): Promise<string> {
 const follow = (token: string, userId: string) => stack.query({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: userId }, token });
 const like = (token: string, postId: string) => stack.query({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId }, token });
 
-/** Waits until the socket is acknowledged and its subscription listens (the first ack is not enough for Redis). */
-const settle = () => new Promise((r) => setTimeout(r, 150));
+/** Waits until a gateway listens on the user's channel: only then can an event reach the subscription. */
+const settle = (userId: string, { topic = 'notifications', gateway = stack.gateway, subscriptions = 1 }: { topic?: string; gateway?: RunningGateway; subscriptions?: number } = {}) =>
+  expect
+    .poll(() => Object.entries(gateway.liveChannels()).find(([c]) => c.endsWith(`:live:${topic}:${userId}`))?.[1] ?? 0, { timeout: 10_000 })
+    .toBe(subscriptions);
 
 const NOTIFICATION_ADDED = `subscription {
   notificationAdded {
@@ -92,7 +99,7 @@ describe('subscriptions through the gateway', () => {
     const postId = await createPost(author.token, 'live #now');
     const { client } = connect(author.token);
     const live = subscribe(client, NOTIFICATION_ADDED);
-    await settle();
+    await settle(author.id);
 
     await like(fan.token, postId);
     await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
@@ -115,7 +122,7 @@ describe('subscriptions through the gateway', () => {
     await stack.query({ query: '{ feed { edges { node { id } } } }', token: reader.token }); // an active reader
     const { client } = connect(reader.token);
     const live = subscribe(client, 'subscription { landed: feedPostAdded { id caption author { username } } }');
-    await settle();
+    await settle(reader.id, { topic: 'feed' });
     const postId = await createPost(writer.token, 'fresh');
     await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
     expect(live.messages[0]).toEqual({ data: { landed: { id: postId, caption: 'fresh', author: { username: 'sub_writer' } } } });
@@ -127,10 +134,13 @@ describe('subscriptions through the gateway', () => {
     const other = await stack.signUp('sub_star_other');
     await follow(reader.token, star.id);
     await follow(other.token, star.id);
-    await createPost(star.token, 'first'); // found to be above the threshold now
+    await createPost(star.token, 'first'); // found to be above the threshold when it is fanned out
+    const redis = new Redis(testRedisUrl());
+    await expect.poll(() => redis.sismember(celebritiesKey(stack.queuePrefix), star.id), { timeout: 10_000 }).toBe(1);
+    redis.disconnect();
     const { client } = connect(reader.token);
     const live = subscribe(client, 'subscription { feedPostAdded { id caption } }');
-    await settle();
+    await settle(star.id, { topic: 'celebrity' });
     const postId = await createPost(star.token, 'for my many fans');
     await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
     expect(live.messages[0].data.feedPostAdded).toEqual({ id: postId, caption: 'for my many fans' });
@@ -149,7 +159,9 @@ describe('subscriptions through the gateway', () => {
     const onSecond = subscribe(connect(other.token, second.graphqlUrl).client, 'subscription { notificationAdded { kind post { id } } }');
     // The same user on both gateways: each of their sockets gets the event once.
     const sameUserOnSecond = subscribe(connect(author.token, second.graphqlUrl).client, 'subscription { notificationAdded { kind } }');
-    await settle();
+    await settle(author.id);
+    await settle(other.id, { gateway: second });
+    await settle(author.id, { gateway: second });
     await like(fan.token, postA);
     await like(fan.token, postB);
     await expect.poll(() => onFirst.messages.length + onSecond.messages.length + sameUserOnSecond.messages.length, { timeout: 5_000 }).toBe(3);
@@ -177,7 +189,7 @@ describe('subscriptions through the gateway', () => {
     const fan = await stack.signUp('sub_expiring_fan');
     const fresh = connect(user.token);
     const live = subscribe(fresh.client, 'subscription { notificationAdded { kind actor { username } } }');
-    await settle();
+    await settle(user.id);
     await follow(fan.token, user.id);
     await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
     expect(live.messages[0].data.notificationAdded).toEqual({ kind: 'FOLLOW', actor: { username: 'sub_expiring_fan' } });
@@ -196,7 +208,7 @@ describe('subscriptions through the gateway', () => {
     leaving.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { notificationAdded { kind } }' } }));
     const staying = connect(author.token);
     const live = subscribe(staying.client, 'subscription { notificationAdded { kind } }');
-    await settle();
+    await settle(author.id, { subscriptions: 2 });
     expect(stack.gateway.liveConnections()).toBe(2);
     leaving.terminate();
     await like(fan.token, postId);
