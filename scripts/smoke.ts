@@ -1,6 +1,6 @@
 /**
  * The README's first command, as a person runs it: `npm start` with the embedded Postgres, then a
- * signUp and a `me` through the printed gateway URL, then Ctrl-C. Twice: a cold start and a warm
+ * signUp, `me` and `feed` through the printed gateway URL, then Ctrl-C. Twice: a cold start and a warm
  * one (reusing .data/). Prints how long each took to be ready.
  */
 import { spawn } from 'node:child_process';
@@ -34,7 +34,7 @@ async function startOnce(label: string): Promise<void> {
   const gatewayUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start was not ready in 120 s:\n${output}`)), 120_000);
     const check = () => {
-      const match = output.match(/^\s+gateway\s+(http:\/\/\S+\/graphql)$/m);
+      const match = output.match(/^\s+gateway\s+(http:\/\/\S+\/graphql)\b/m);
       if (match?.[1] && output.includes('shutter is running')) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -61,6 +61,9 @@ async function startOnce(label: string): Promise<void> {
   if (!signUp.data?.signUp?.accessToken) throw new Error(`signUp failed: ${JSON.stringify(signUp)}`);
   const me = await post('{ me { id username } }', {}, signUp.data.signUp.accessToken);
   if (me.data?.me?.username !== username) throw new Error(`me failed: ${JSON.stringify(me)}`);
+  // The feed subgraph, its Redis timelines and social-graph behind it.
+  const home = await post('{ feed(first: 5) { edges { node { id } } } unreadNotificationCount }', {}, signUp.data.signUp.accessToken);
+  if (!Array.isArray(home.data?.feed?.edges) || home.data?.unreadNotificationCount !== 0) throw new Error(`feed failed: ${JSON.stringify(home)}`);
 
   process.kill(-(child.pid as number), 'SIGINT');
   const ended = await Promise.race([outputEnded.then(() => 'ended'), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
@@ -69,7 +72,7 @@ async function startOnce(label: string): Promise<void> {
   }
   const stillUp = await fetch(gatewayUrl).then(() => true, () => false);
   if (stillUp) throw new Error('the gateway still answers after Ctrl-C');
-  console.log(`smoke: ${label} start ready in ${readySeconds.toFixed(1)} s; signUp and me through ${gatewayUrl} ok; stopped cleanly`);
+  console.log(`smoke: ${label} start ready in ${readySeconds.toFixed(1)} s; signUp, me and feed through ${gatewayUrl} ok; stopped cleanly`);
 }
 
 try {
