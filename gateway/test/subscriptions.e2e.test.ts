@@ -228,6 +228,10 @@ describe('subscriptions through the gateway', () => {
     const many = Array.from({ length: 11 }, () => subscribe(client, 'subscription { notificationAdded { kind } }'));
     await expect.poll(() => many.filter((s) => s.errors.length > 0).length, { timeout: 5_000 }).toBe(1);
     expect(JSON.stringify(many.find((s) => s.errors.length)!.errors)).toContain('At most 10 subscriptions');
+
+    // Ten sockets per user on a gateway: the eleventh is closed with 4429.
+    const more = Array.from({ length: 10 }, () => connect(user.token));
+    await expect.poll(() => more.filter((c) => c.closes[0]?.code === 4429).length, { timeout: 5_000 }).toBe(1);
   });
 });
 
