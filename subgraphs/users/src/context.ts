@@ -1,3 +1,4 @@
+import type { PushEndpointPolicy } from './push-devices.ts';
 import type { SubgraphContextBase } from '@shutter/service';
 import type { UsersDb } from './db/client.ts';
 import type { Accounts } from './auth.ts';
@@ -7,8 +8,9 @@ export interface UsersContext extends SubgraphContextBase {
   db: UsersDb;
   accounts: Accounts;
   loaders: { userById: UserLoader };
+  pushEndpoints: PushEndpointPolicy;
 }
 
-export function createUsersContext(base: SubgraphContextBase, db: UsersDb, accounts: Accounts): UsersContext {
-  return { ...base, db, accounts, loaders: { userById: createUserLoader(db) } };
+export function createUsersContext(base: SubgraphContextBase, db: UsersDb, accounts: Accounts, pushEndpoints: PushEndpointPolicy): UsersContext {
+  return { ...base, db, accounts, loaders: { userById: createUserLoader(db) }, pushEndpoints };
 }

@@ -9,8 +9,20 @@ export type PushPlatform = PushDeviceRow['platform'];
 const MAX_TOKEN_LENGTH = 4096;
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
+export interface PushEndpointPolicy {
+  /**
+   * The worker POSTs to whatever endpoint a user registers, so in production only https to a
+   * named host is taken (browsers' push services are all such), never plain http or an IP
+   * literal, which would let anyone aim the worker at internal addresses. Off for development and
+   * tests, whose push services run on 127.0.0.1.
+   */
+  publicHttpsOnly: boolean;
+}
+
+const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
+
 /** The part of a device registration that identifies the device: Web Push's endpoint, FCM's token. */
-function deviceEndpoint(platform: PushPlatform, token: string): string {
+function deviceEndpoint(platform: PushPlatform, token: string, policy: PushEndpointPolicy): string {
   if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
     throw badUserInput(`A device token is 1 to ${MAX_TOKEN_LENGTH} characters.`, 'token');
   }
@@ -34,6 +46,9 @@ function deviceEndpoint(platform: PushPlatform, token: string): string {
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     throw badUserInput('A WEB_PUSH subscription needs an http(s) endpoint.', 'token');
   }
+  if (policy.publicHttpsOnly && (url.protocol !== 'https:' || IP_LITERAL.test(url.hostname) || url.hostname === 'localhost')) {
+    throw badUserInput("A WEB_PUSH endpoint must be https on a push service's host name.", 'token');
+  }
   if (typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string' || !BASE64URL.test(keys.p256dh) || !BASE64URL.test(keys.auth)) {
     throw badUserInput('A WEB_PUSH subscription needs keys.p256dh and keys.auth (base64url).', 'token');
   }
@@ -44,8 +59,14 @@ function deviceEndpoint(platform: PushPlatform, token: string): string {
  * Registers a device for push. A device registered again (the same browser after another user
  * logs in) moves to the current user: it belongs to whoever last registered it.
  */
-export async function registerPushDevice(db: UsersDb, userId: string, platform: PushPlatform, token: string): Promise<PushDeviceRow> {
-  const endpoint = deviceEndpoint(platform, token.trim());
+export async function registerPushDevice(
+  db: UsersDb,
+  userId: string,
+  platform: PushPlatform,
+  token: string,
+  policy: PushEndpointPolicy = { publicHttpsOnly: false },
+): Promise<PushDeviceRow> {
+  const endpoint = deviceEndpoint(platform, token.trim(), policy);
   const [row] = await db
     .insert(pushDevices)
     .values({ id: newId(), userId, platform, token: token.trim(), endpoint })

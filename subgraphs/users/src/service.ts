@@ -35,7 +35,7 @@ export async function startUsersService(
     host: config.USERS_HOST,
     port: config.USERS_PORT,
     signingSecret: config.GATEWAY_SIGNING_SECRET,
-    context: (base) => createUsersContext(base, database.db, accounts),
+    context: (base) => createUsersContext(base, database.db, accounts, { publicHttpsOnly: config.NODE_ENV === 'production' }),
     database,
   });
   return { ...server, accounts };

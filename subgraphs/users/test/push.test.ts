@@ -472,3 +472,18 @@ describe('config', () => {
     }
   });
 });
+
+describe('push endpoints in production', () => {
+  it('takes only https on a host name, so the worker cannot be aimed at internal addresses', async () => {
+    const owner = await createUser('polly');
+    const policy = { publicHttpsOnly: true };
+    const browser = newBrowser();
+    for (const endpoint of ['http://push.example.com/x', 'https://10.0.0.5/x', 'https://[::1]/x', 'https://localhost/x', 'https://169.254.169.254/latest']) {
+      await expect(registerPushDevice(usersDb.db, owner, 'WEB_PUSH', subscriptionOf(browser, endpoint), policy)).rejects.toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT', field: 'token' },
+      });
+    }
+    const device = await registerPushDevice(usersDb.db, owner, 'WEB_PUSH', subscriptionOf(browser, 'https://fcm.googleapis.com/fcm/send/abc'), policy);
+    expect(device.platform).toBe('WEB_PUSH');
+  });
+});

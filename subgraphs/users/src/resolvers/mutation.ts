@@ -23,6 +23,6 @@ export const Mutation: MutationResolvers = {
   },
 
   registerPushDevice: (_, { input }, context) =>
-    registerPushDevice(context.db, requireViewer(context), input.platform, input.token),
+    registerPushDevice(context.db, requireViewer(context), input.platform, input.token, context.pushEndpoints),
   unregisterPushDevice: (_, { id }, context) => unregisterPushDevice(context.db, requireViewer(context), id),
 };
