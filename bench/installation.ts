@@ -1,0 +1,87 @@
+/**
+ * The product as `npm start` runs it (every service and worker its own process), on ports and a
+ * data directory of its own, with a fresh embedded Postgres: for benchmarks that should see the
+ * processes a deployment has, not one event loop shared by all.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LocalSecrets } from '@shutter/local-infra';
+import { progress } from './lib.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Installation {
+  gatewayUrl: string;
+  prefix: string;
+  secrets: LocalSecrets;
+  /** The pid of the process listening on a port (the gateway's, to read its memory). */
+  pidOn(port: number): number;
+  gatewayPort: number;
+  stop(): Promise<void>;
+}
+
+/** Resident memory of a process, in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB$/m);
+  return Number(line?.[1] ?? 0) * 1024;
+}
+
+export async function startInstallation(name: string, options: { portBase?: number; env?: Record<string, string> } = {}): Promise<Installation> {
+  const portBase = options.portBase ?? 4100;
+  const dataDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  // Postgres runs as another user when we are root: it must be able to enter the directory.
+  chmodSync(dataDir, 0o755);
+  const prefix = `bench-${name}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SHUTTER_DATA_DIR: dataDir,
+    SHUTTER_PG_PORT: String(54_349 + portBase - 4100),
+    GATEWAY_PORT: String(portBase),
+    USERS_PORT: String(portBase + 1),
+    MEDIA_PORT: String(portBase + 2),
+    SOCIAL_GRAPH_PORT: String(portBase + 3),
+    FEED_PORT: String(portBase + 4),
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'development',
+    ...options.env,
+  };
+  delete env.POSTGRES_URL;
+  progress(`${name}: npm start on ports ${portBase}-${portBase + 4} (data in ${dataDir})…`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start was not ready in 120 s:\n${output}`)), 120_000);
+    child.stdout.on('data', () => {
+      if (output.includes('shutter is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => reject(new Error(`npm start exited before it was ready:\n${output}`)));
+  });
+  const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as LocalSecrets;
+  return {
+    gatewayUrl: `http://127.0.0.1:${portBase}/graphql`,
+    gatewayPort: portBase,
+    prefix,
+    secrets,
+    pidOn(port) {
+      const listing = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+      const pid = Number(listing.match(/pid=(\d+)/)?.[1]);
+      if (!pid) throw new Error(`nothing listens on ${port}`);
+      return pid;
+    },
+    async stop() {
+      process.kill(-(child.pid as number), 'SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

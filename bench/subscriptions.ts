@@ -1,0 +1,158 @@
+/**
+ * Live updates: delivery latency from a `likePost` mutation (sent to the gateway) to the post
+ * author's `notificationAdded` message (hydrated with fields from users, social-graph, media and
+ * feed), with 1,000 subscriptions open on the gateway; and the gateway's memory per open socket.
+ * Targets (PERFORMANCE.md): p99 < 50 ms; < 50 KiB per idle socket.
+ * The product runs as `npm start` runs it (each service and worker its own process, embedded
+ * Postgres, Redis at REDIS_URL or :6379); the idle clients run in a child process of their own.
+ *   npx tsx bench/subscriptions.ts [--sockets 1000] [--samples 200]
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { Redis } from 'ioredis';
+import { createAccessTokenIssuer } from '@shutter/auth';
+import { newId } from '@shutter/db';
+import { rssOf, startInstallation } from './installation.ts';
+import { progress, round } from './lib.ts';
+
+const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || 0) || fallback;
+const SOCKETS = arg('sockets', 1000);
+const SAMPLES = arg('samples', 200);
+const AUTHORS = 20;
+const LIKERS = Math.ceil(SAMPLES / AUTHORS);
+
+const installation = await startInstallation('subscriptions');
+const tokenIssuer = await createAccessTokenIssuer(installation.secrets.accessTokenPrivateKey, 3600);
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const httpUrl = installation.gatewayUrl;
+const wsUrl = httpUrl.replace(/^http/, 'ws');
+
+async function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const response = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const result = (await response.json()) as { data?: any; errors?: unknown };
+  if (!result.data) throw new Error(JSON.stringify(result.errors));
+  return result.data;
+}
+const signUp = async (username: string): Promise<{ accessToken: string; user: { id: string } }> =>
+  (await gql('mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } } }', { i: { username, email: `${username}@example.com`, password: 'password123' } })).signUp;
+
+progress(`signing up ${AUTHORS} authors and ${LIKERS} likers, one post each author…`);
+const authors = await Promise.all(Array.from({ length: AUTHORS }, (_, i) => signUp(`author_${i}`)));
+const likers = await Promise.all(Array.from({ length: LIKERS }, (_, i) => signUp(`liker_${i}`)));
+const image = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#369' } }).jpeg().toBuffer();
+const posts: string[] = [];
+for (const author of authors) {
+  const upload = (await gql('mutation($i: CreateUploadInput!) { createUpload(input: $i) { id uploadUrl } }', { i: { contentType: 'image/jpeg', byteSize: image.length } }, author.accessToken)).createUpload;
+  await fetch(upload.uploadUrl, { method: 'PUT', body: image });
+  posts.push((await gql('mutation($i: CreatePostInput!) { createPost(input: $i) { id } }', { i: { uploadIds: [upload.id] } }, author.accessToken)).createPost.id);
+}
+for (const id of posts) {
+  while (!(await gql('query($id: ID!) { post(id: $id) { id media { url } } }', { id })).post?.media?.length) await new Promise((r) => setTimeout(r, 50));
+}
+
+const gatewayPid = installation.pidOn(installation.gatewayPort);
+
+// The measured sockets: each author's, here, to timestamp messages.
+const arrivals = new Map<string, (at: number) => void>();
+const measured = authors.map((author, i) =>
+  createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${author.accessToken}` } }).subscribe(
+    { query: 'subscription { notificationAdded { id kind actor { username followerCount } post { id caption media { url } author { username } } } }' },
+    {
+      next: () => arrivals.get(posts[i]!)?.(performance.now()),
+      error: (e) => progress(`measured socket error: ${JSON.stringify(e)}`),
+      complete: () => {},
+    },
+  ),
+);
+await new Promise((r) => setTimeout(r, 500));
+
+const idle = SOCKETS - AUTHORS;
+progress(`opening ${idle} idle sockets from a child process…`);
+const before = rssOf(gatewayPid);
+const tokens = await Promise.all(Array.from({ length: idle }, async () => (await tokenIssuer.issue({ userId: newId(), sessionId: newId() })).token));
+// A file, not the environment: a thousand tokens overflow the exec arguments limit.
+const tokensDir = mkdtempSync(join(tmpdir(), 'bench-subscriptions-'));
+writeFileSync(join(tokensDir, 'tokens.json'), JSON.stringify(tokens));
+const child = fork(fileURLToPath(new URL('./subscription-clients.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx'],
+  env: { ...process.env, BENCH_WS_URL: wsUrl, BENCH_TOKENS_FILE: join(tokensDir, 'tokens.json') },
+});
+await new Promise<void>((resolve) => child.once('message', () => resolve()));
+const after = rssOf(gatewayPid);
+const open = SOCKETS;
+const perSocket = { rssBytes: Math.round((after - before) / idle), gatewayRssBefore: before, gatewayRssAfter: after };
+progress(`${open} sockets open; the gateway process grew by ${(perSocket.rssBytes / 1024).toFixed(1)} KiB per idle socket (RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB)`);
+
+progress(`${SAMPLES} likes, one at a time: mutation sent → notificationAdded received…`);
+// Where the time goes: when the mutation returns, and when the feed worker publishes the event.
+const published = new Map<string, number>();
+const tap = redis.duplicate();
+await tap.psubscribe(`${installation.prefix}:live:notifications:*`);
+tap.on('pmessage', (_pattern, channel) => published.set(channel.split(':').at(-1)!, performance.now()));
+const stages = { mutation: [] as number[], toPublish: [] as number[], hydrateAndSend: [] as number[] };
+const samples: number[] = [];
+for (let n = 0; n < SAMPLES; n++) {
+  const postIndex = n % AUTHORS;
+  const liker = likers[Math.floor(n / AUTHORS)]!;
+  const postId = posts[postIndex]!;
+  const arrived = new Promise<number>((resolve) => arrivals.set(postId, resolve));
+  published.delete(authors[postIndex]!.user.id);
+  const started = performance.now();
+  await gql('mutation($id: ID!) { likePost(postId: $id) { id } }', { id: postId }, liker.accessToken);
+  const mutated = performance.now();
+  const at = await Promise.race([arrived, new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`no message for like ${n}`)), 5000))]);
+  samples.push(at - started);
+  const publishedAt = published.get(authors[postIndex]!.user.id) ?? at;
+  stages.mutation.push(mutated - started);
+  stages.toPublish.push(publishedAt - mutated);
+  stages.hydrateAndSend.push(at - publishedAt);
+  arrivals.delete(postId);
+}
+await tap.quit();
+const quantiles = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const q = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: round(sorted.at(-1)!) };
+};
+const latency = quantiles(samples);
+const breakdown = { likePostRoundTrip: quantiles(stages.mutation), outboxToPublish: quantiles(stages.toPublish), hydrateAndSend: quantiles(stages.hydrateAndSend) };
+progress(`  of which: likePost ${breakdown.likePostRoundTrip.p50} ms, then to the feed worker's publish ${breakdown.outboxToPublish.p50} ms, then hydration and send ${breakdown.hydrateAndSend.p50} ms (p50s)`);
+progress(`delivery latency with ${open} open sockets: p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms`);
+
+const results = {
+  date: new Date().toISOString(),
+  machine: '2-core node-svc',
+  setup: 'npm start (each service and worker its own process); idle clients in a child process; measured clients and the mutations in the bench process',
+  openSockets: open,
+  samples: SAMPLES,
+  deliveryLatencyMs: latency,
+  breakdownMs: breakdown,
+  gatewayMemoryPerIdleSocket: perSocket,
+  notes: 'Latency includes the likePost round trip, the outbox relay, the feed worker, Redis pub/sub and hydration through the supergraph. Memory is the gateway process RSS growth per idle socket with one subscription.',
+};
+writeFileSync(new URL('./results/subscriptions.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+console.log(JSON.stringify(results, null, 2));
+
+child.send('close');
+await new Promise((r) => child.once('exit', r));
+rmSync(tokensDir, { recursive: true, force: true });
+for (const stop of measured) stop();
+await installation.stop();
+let cursor = '0';
+do {
+  const [next, keys] = await redis.scan(cursor, 'MATCH', `${installation.prefix}:*`, 'COUNT', 1000);
+  if (keys.length > 0) await redis.del(...keys);
+  cursor = next;
+} while (cursor !== '0');
+redis.disconnect();
+process.exit(0);
