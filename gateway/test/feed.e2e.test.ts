@@ -1,6 +1,5 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import sharp from 'sharp';
 import { decryptWebPush, newTestBrowser, subscriptionOf } from '@shutter/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './stack.ts';
@@ -16,24 +15,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const photo = () => sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 200, g: 80, b: 40 } } }).jpeg().toBuffer();
-
-async function createPost(token: string, caption: string): Promise<string> {
-  const bytes = await photo();
-  const upload = await stack.query({
-    query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
-    variables: { input: { contentType: 'image/jpeg', byteSize: bytes.length } },
-    token,
-  });
-  expect((await fetch(upload.data!.createUpload.uploadUrl, { method: 'PUT', body: bytes })).status).toBe(200);
-  const created = await stack.query({
-    query: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }',
-    variables: { input: { uploadIds: [upload.data!.createUpload.id], caption } },
-    token,
-  });
-  expect(created.errors).toBeUndefined();
-  return created.data!.createPost.id;
-}
 
 const FEED = `query { feed(first: 20) {
   edges { cursor node { id caption author { username followerCount } media { url width } likeCount viewerHasLiked } }
@@ -80,8 +61,8 @@ describe('feed and notifications through the gateway', () => {
 
     const followed = await stack.query({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: b.id }, token: a.token });
     expect(followed.errors).toBeUndefined();
-    const older = await createPost(a.token, 'my own');
-    const postId = await createPost(b.token, 'hello from bob #first');
+    const older = await stack.createPhotoPost(a.token, 'my own');
+    const postId = await stack.createPhotoPost(b.token, 'hello from bob #first');
 
     await expect
       .poll(async () => (await stack.query({ query: FEED, token: a.token })).data?.feed.edges.map((e: any) => e.node.id), { timeout: 20_000, interval: 100 })
@@ -90,7 +71,7 @@ describe('feed and notifications through the gateway', () => {
     expect(feed.edges[0].node).toMatchObject({
       caption: 'hello from bob #first',
       author: { username: 'bob_feed', followerCount: 1 },
-      media: [{ width: 800 }],
+      media: [{ width: 640 }],
       likeCount: 0,
       viewerHasLiked: false,
     });

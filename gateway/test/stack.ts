@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import type { RunningSubgraph } from '@shutter/service';
 import { loadGatewayConfig } from '../src/config.ts';
 import { startGateway, type RunningGateway } from '../src/gateway.ts';
@@ -25,6 +26,8 @@ export interface Stack {
   /** Another gateway process over the same subgraphs and Redis (closed with the stack). */
   startAnotherGateway(): Promise<RunningGateway>;
   query<T = Record<string, any>>(call: GraphQLCall): Promise<GraphQLResponse<T>>;
+  /** Uploads a generated photo and posts it through the gateway; resolves once it is published (processed). */
+  createPhotoPost(token: string, caption: string): Promise<string>;
   /** Signs up through the gateway; returns the user's id and access token. */
   signUp(username: string): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
@@ -114,6 +117,29 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
       return another;
     },
     query: (call) => graphql(url, call),
+    async createPhotoPost(token, caption) {
+      const bytes = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 10, g: 160, b: 90 } } }).jpeg().toBuffer();
+      const upload = await graphql(url, {
+        query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
+        variables: { input: { contentType: 'image/jpeg', byteSize: bytes.length } },
+        token,
+      });
+      if (!upload.data) throw new Error(`createUpload: ${JSON.stringify(upload.errors)}`);
+      const put = await fetch(upload.data.createUpload.uploadUrl, { method: 'PUT', body: bytes });
+      if (put.status !== 200) throw new Error(`PUT answered ${put.status}`);
+      const created = await graphql(url, {
+        query: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }',
+        variables: { input: { uploadIds: [upload.data.createUpload.id], caption } },
+        token,
+      });
+      if (!created.data) throw new Error(`createPost: ${JSON.stringify(created.errors)}`);
+      const id = created.data.createPost.id as string;
+      for (const started = Date.now(); Date.now() - started < 15_000; await new Promise((r) => setTimeout(r, 50))) {
+        const read = await graphql(url, { query: 'query($id: ID!) { post(id: $id) { media { url } } }', variables: { id } });
+        if (read.data?.post?.media?.length) return id;
+      }
+      throw new Error(`post ${id} was not published in 15 s`);
+    },
     async signUp(username) {
       const result = await graphql(url, {
         query: 'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }',

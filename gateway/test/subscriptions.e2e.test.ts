@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import sharp from 'sharp';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,27 +51,6 @@ function subscribe(client: Client, query: string, variables: Record<string, unkn
   return { messages, errors, stop };
 }
 
-const photo = () => sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 10, g: 160, b: 90 } } }).jpeg().toBuffer();
-
-async function createPost(token: string, caption: string): Promise<string> {
-  const bytes = await photo();
-  const upload = await stack.query({
-    query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
-    variables: { input: { contentType: 'image/jpeg', byteSize: bytes.length } },
-    token,
-  });
-  await fetch(upload.data!.createUpload.uploadUrl, { method: 'PUT', body: bytes });
-  const created = await stack.query({
-    query: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }',
-    variables: { input: { uploadIds: [upload.data!.createUpload.id], caption } },
-    token,
-  });
-  expect(created.errors).toBeUndefined();
-  const id = created.data!.createPost.id as string;
-  // Published (and so fanned out) once its image is processed.
-  await expect.poll(async () => (await stack.query({ query: 'query($id: ID!) { post(id: $id) { media { url } } }', variables: { id } })).data?.post?.media?.length, { timeout: 15_000 }).toBe(1);
-  return id;
-}
 
 const follow = (token: string, userId: string) => stack.query({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: userId }, token });
 const like = (token: string, postId: string) => stack.query({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId }, token });
@@ -96,7 +74,7 @@ describe('subscriptions through the gateway', () => {
     const author = await stack.signUp('sub_author');
     const fan = await stack.signUp('sub_fan');
     await follow(author.token, fan.id); // the fan now has a follower: a social-graph field worth checking
-    const postId = await createPost(author.token, 'live #now');
+    const postId = await stack.createPhotoPost(author.token, 'live #now');
     const { client } = connect(author.token);
     const live = subscribe(client, NOTIFICATION_ADDED);
     await settle(author.id);
@@ -123,7 +101,7 @@ describe('subscriptions through the gateway', () => {
     const { client } = connect(reader.token);
     const live = subscribe(client, 'subscription { landed: feedPostAdded { id caption author { username } } }');
     await settle(reader.id, { topic: 'feed' });
-    const postId = await createPost(writer.token, 'fresh');
+    const postId = await stack.createPhotoPost(writer.token, 'fresh');
     await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
     expect(live.messages[0]).toEqual({ data: { landed: { id: postId, caption: 'fresh', author: { username: 'sub_writer' } } } });
   }, 40_000);
@@ -134,14 +112,14 @@ describe('subscriptions through the gateway', () => {
     const other = await stack.signUp('sub_star_other');
     await follow(reader.token, star.id);
     await follow(other.token, star.id);
-    await createPost(star.token, 'first'); // found to be above the threshold when it is fanned out
+    await stack.createPhotoPost(star.token, 'first'); // found to be above the threshold when it is fanned out
     const redis = new Redis(testRedisUrl());
     await expect.poll(() => redis.sismember(celebritiesKey(stack.queuePrefix), star.id), { timeout: 10_000 }).toBe(1);
     redis.disconnect();
     const { client } = connect(reader.token);
     const live = subscribe(client, 'subscription { feedPostAdded { id caption } }');
     await settle(star.id, { topic: 'celebrity' });
-    const postId = await createPost(star.token, 'for my many fans');
+    const postId = await stack.createPhotoPost(star.token, 'for my many fans');
     await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
     expect(live.messages[0].data.feedPostAdded).toEqual({ id: postId, caption: 'for my many fans' });
     const feed = await stack.query({ query: '{ feed { edges { node { caption } } } }', token: reader.token });
@@ -153,8 +131,8 @@ describe('subscriptions through the gateway', () => {
     const author = await stack.signUp('two_gw_author');
     const other = await stack.signUp('two_gw_other');
     const fan = await stack.signUp('two_gw_fan');
-    const postA = await createPost(author.token, 'a');
-    const postB = await createPost(other.token, 'b');
+    const postA = await stack.createPhotoPost(author.token, 'a');
+    const postB = await stack.createPhotoPost(other.token, 'b');
     const onFirst = subscribe(connect(author.token).client, 'subscription { notificationAdded { kind post { id } } }');
     const onSecond = subscribe(connect(other.token, second.graphqlUrl).client, 'subscription { notificationAdded { kind post { id } } }');
     // The same user on both gateways: each of their sockets gets the event once.
@@ -198,7 +176,7 @@ describe('subscriptions through the gateway', () => {
   it('survives a client leaving mid-stream: its channels are released and others still receive', async () => {
     const author = await stack.signUp('sub_leaver');
     const fan = await stack.signUp('sub_leaver_fan');
-    const postId = await createPost(author.token, 'x');
+    const postId = await stack.createPhotoPost(author.token, 'x');
     // A raw graphql-ws client, so it can drop without a close frame, as a phone losing signal would.
     const leaving = new WebSocket(wsUrl(stack.url), 'graphql-transport-ws');
     await once(leaving, 'open');

@@ -3,3 +3,4 @@ export * from './outbox.ts';
 export * from './relay.ts';
 export * from './queues.ts';
 export * from './live.ts';
+export * from './workers.ts';

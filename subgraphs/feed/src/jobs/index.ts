@@ -1,5 +1,5 @@
-import { Worker } from 'bullmq';
-import { createRedisConnection, parseEventPayload, startOutboxRelay, type EventJob } from '@shutter/events';
+import type { Job } from 'bullmq';
+import { createRedisConnection, parseEventPayload, startOutboxRelay, startQueueWorkers, type EventJob } from '@shutter/events';
 import { createLogger, type Logger } from '@shutter/service';
 import type { FeedConfig } from '../config.ts';
 import { createFeedDatabase } from '../db/client.ts';
@@ -24,22 +24,20 @@ export async function startFeedWorker(config: FeedConfig, options: { logger?: Lo
   const redis = createRedisConnection(config.REDIS_URL);
   const connection = createRedisConnection(config.REDIS_URL);
   const deps = createFeedDeps(config, database.db, redis);
-  const handlers: Record<(typeof FEED_QUEUES)[number], (job: EventJob) => Promise<unknown>> = {
-    'feed.post-created': (job) => fanOutPost(deps, parseEventPayload('post.created', job.payload)),
-    'feed.post-deleted': (job) => removePost(deps, parseEventPayload('post.deleted', job.payload)),
-    'feed.follow-created': (job) => applyFollow(deps, parseEventPayload('follow.created', job.payload)),
-    'feed.follow-deleted': (job) => applyUnfollow(deps, parseEventPayload('follow.deleted', job.payload)),
-    'feed.post-liked': (job) => notifyLike(deps, parseEventPayload('post.liked', job.payload)),
-    'feed.comment-added': (job) => notifyComment(deps, parseEventPayload('comment.added', job.payload)),
+  const handlers: Record<(typeof FEED_QUEUES)[number], (job: Job<EventJob>) => Promise<unknown>> = {
+    'feed.post-created': (job) => fanOutPost(deps, parseEventPayload('post.created', job.data.payload)),
+    'feed.post-deleted': (job) => removePost(deps, parseEventPayload('post.deleted', job.data.payload)),
+    'feed.follow-created': (job) => applyFollow(deps, parseEventPayload('follow.created', job.data.payload)),
+    'feed.follow-deleted': (job) => applyUnfollow(deps, parseEventPayload('follow.deleted', job.data.payload)),
+    'feed.post-liked': (job) => notifyLike(deps, parseEventPayload('post.liked', job.data.payload)),
+    'feed.comment-added': (job) => notifyComment(deps, parseEventPayload('comment.added', job.data.payload)),
   };
-  const workers = FEED_QUEUES.map((queue) => {
-    const worker = new Worker<EventJob>(queue, (job) => handlers[queue](job.data), {
-      connection,
-      prefix: config.QUEUE_PREFIX,
-      concurrency: config.FANOUT_CONCURRENCY,
-    });
-    worker.on('failed', (job, err) => logger.error({ err, jobId: job?.id, queue, attempt: job?.attemptsMade }, 'job failed'));
-    return worker;
+  const workers = startQueueWorkers(handlers, {
+    service: 'feed',
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    log: logger,
+    options: Object.fromEntries(FEED_QUEUES.map((queue) => [queue, { concurrency: config.FANOUT_CONCURRENCY }])),
   });
   const relay = await startOutboxRelay({ sql: database.sql, queues: { connection, prefix: config.QUEUE_PREFIX }, log: logger });
   logger.info({ queues: FEED_QUEUES }, 'feed worker running');

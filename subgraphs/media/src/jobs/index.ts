@@ -1,5 +1,5 @@
-import { Worker } from 'bullmq';
-import { createRedisConnection, parseEventPayload, startOutboxRelay, type EventJob } from '@shutter/events';
+import type { Job } from 'bullmq';
+import { createRedisConnection, parseEventPayload, startOutboxRelay, startQueueWorkers, type EventJob } from '@shutter/events';
 import { createLogger, type Logger } from '@shutter/service';
 import type { MediaConfig } from '../config.ts';
 import { createMediaDatabase } from '../db/client.ts';
@@ -16,19 +16,17 @@ export async function startMediaWorker(config: MediaConfig, options: { logger?: 
   const database = createMediaDatabase(config.MEDIA_DATABASE_URL, { max: 2 + config.PROCESSING_CONCURRENCY });
   const storage = options.storage ?? createStorage(config);
   const connection = createRedisConnection(config.REDIS_URL);
-  const handlers: Record<(typeof MEDIA_QUEUES)[number], (job: EventJob) => Promise<unknown>> = {
+  const handlers: Record<(typeof MEDIA_QUEUES)[number], (job: Job<EventJob>) => Promise<unknown>> = {
     'media.process-upload': (job) =>
-      processUpload({ db: database.db, storage, maxInputPixels: config.MAX_INPUT_PIXELS, log: logger }, parseEventPayload('upload.received', job.payload).uploadId),
+      processUpload({ db: database.db, storage, maxInputPixels: config.MAX_INPUT_PIXELS, log: logger }, parseEventPayload('upload.received', job.data.payload).uploadId),
   };
-  const workers = MEDIA_QUEUES.map((queue) => {
-    const worker = new Worker<EventJob>(queue, (job) => handlers[queue](job.data), {
-      connection,
-      prefix: config.QUEUE_PREFIX,
-      // sharp uses its own threads: a couple of images at a time keeps two cores busy.
-      concurrency: config.PROCESSING_CONCURRENCY,
-    });
-    worker.on('failed', (job, err) => logger.error({ err, jobId: job?.id, queue }, 'job failed'));
-    return worker;
+  const workers = startQueueWorkers(handlers, {
+    service: 'media',
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    log: logger,
+    // sharp uses its own threads: a couple of images at a time keeps two cores busy.
+    options: { 'media.process-upload': { concurrency: config.PROCESSING_CONCURRENCY } },
   });
   const relay = await startOutboxRelay({ sql: database.sql, queues: { connection, prefix: config.QUEUE_PREFIX }, log: logger });
   logger.info({ queues: MEDIA_QUEUES }, 'media worker running');

@@ -1,5 +1,5 @@
-import { Worker, type Job, type WorkerOptions } from 'bullmq';
-import { createQueue, createRedisConnection, DEFAULT_JOB_OPTIONS, parseEventPayload, type EventJob, type QueueName } from '@shutter/events';
+import type { Job, WorkerOptions } from 'bullmq';
+import { createQueue, createRedisConnection, DEFAULT_JOB_OPTIONS, parseEventPayload, startQueueWorkers, type EventJob, type QueueName } from '@shutter/events';
 import { createLogger, type Logger } from '@shutter/service';
 import type { UsersConfig } from '../config.ts';
 import { createUsersDatabase } from '../db/client.ts';
@@ -54,14 +54,7 @@ export async function startUsersWorker(config: UsersConfig, options: { logger?: 
     },
   };
 
-  const workers = USERS_QUEUES.map((queue) => {
-    const worker = new Worker(queue, (job) => handlers[queue](job), { connection, prefix: config.QUEUE_PREFIX, ...workerOptions[queue] });
-    worker.on('failed', (job, err) => {
-      const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger[final ? 'error' : 'warn']({ err, jobId: job?.id, queue, attemptsMade: job?.attemptsMade }, final ? 'job failed' : 'job failed; will retry');
-    });
-    return worker;
-  });
+  const workers = startQueueWorkers(handlers, { service: 'users', connection, prefix: config.QUEUE_PREFIX, log: logger, options: workerOptions });
   logger.info({ queues: USERS_QUEUES, web: !!senders.WEB_PUSH, fcm: !!senders.FCM }, 'users worker running');
   return {
     workers,
