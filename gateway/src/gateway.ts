@@ -6,7 +6,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createErrorFormatter, createLogger, executeGraphQL, json, signedPostJson, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrlOverride, type GatewayConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
@@ -22,6 +22,21 @@ export const OPERATION_LIMITS = {
   maxDirectives: 50,
   maxCost: 20_000,
 } as const;
+
+/** Apollo Gateway cannot execute a subscription; over HTTP one gets a clear error, not a 500. */
+const subscriptionsOnlyOverWebSocket: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'subscription') {
+          throw new GraphQLError('Subscriptions are served over graphql-ws (a WebSocket) at this same URL, not over HTTP.', {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
+        }
+      },
+    };
+  },
+};
 
 export interface RunningGateway extends RunningHttpServer {
   graphqlUrl: string;
@@ -76,6 +91,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // graphql-armor is a CommonJS package and so types its plugins with @apollo/server's CJS
       // declarations; at run time they are plain plugin objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
+      subscriptionsOnlyOverWebSocket,
       production ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
     ],
   });

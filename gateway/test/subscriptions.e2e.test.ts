@@ -202,6 +202,9 @@ describe('subscriptions through the gateway', () => {
     await expect.poll(() => deep.errors.length, { timeout: 5_000 }).toBe(1);
     const query = subscribe(client, '{ me { id } }');
     await expect.poll(() => query.errors.length, { timeout: 5_000 }).toBe(1);
+    // ... and the other way round: a subscription over HTTP is a clear error.
+    const overHttp = await stack.query({ query: 'subscription { notificationAdded { id } }', token: user.token });
+    expect(overHttp.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
 
     const many = Array.from({ length: 11 }, () => subscribe(client, 'subscription { notificationAdded { kind } }'));
     await expect.poll(() => many.filter((s) => s.errors.length > 0).length, { timeout: 5_000 }).toBe(1);
