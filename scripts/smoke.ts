@@ -67,7 +67,7 @@ async function startOnce(label: string): Promise<void> {
 
   process.kill(-(child.pid as number), 'SIGINT');
   const ended = await Promise.race([outputEnded.then(() => 'ended'), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
-  if (ended === 'timeout' || !output.trimEnd().endsWith('stopped')) {
+  if (ended === 'timeout' || !output.trimEnd().endsWith('stopped') || output.includes('did not stop within')) {
     throw new Error(`npm start did not stop cleanly on Ctrl-C:\n${output}`);
   }
   const stillUp = await fetch(gatewayUrl).then(() => true, () => false);

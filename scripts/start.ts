@@ -25,10 +25,14 @@ async function shutdown(code: number): Promise<void> {
   progress.info('stopping…');
   await Promise.all(
     children.map(
-      ({ child }) =>
+      ({ name, child }) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          const timer = setTimeout(() => {
+            // Said out loud: a service that does not stop on its own has a shutdown bug.
+            progress.info(`${name} did not stop within 5 s; killed`);
+            child.kill('SIGKILL');
+          }, 5000);
           child.once('exit', () => {
             clearTimeout(timer);
             resolve();

@@ -87,6 +87,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     allowBatchedHttpRequests: false,
     formatError: createErrorFormatter(logger),
     validationRules: armor.validationRules,
+    // runMain owns SIGINT/SIGTERM and closes sockets, HTTP, Apollo and Redis in order.
+    stopOnTerminationSignals: false,
     plugins: [
       // graphql-armor is a CommonJS package and so types its plugins with @apollo/server's CJS
       // declarations; at run time they are plain plugin objects.

@@ -54,6 +54,9 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     // No GraphOS here, so no traces to inline into responses.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     introspection: true,
+    // runMain owns SIGINT/SIGTERM and stops things in order (HTTP, Apollo, database); Apollo's own
+    // handlers would run a second stop alongside and re-raise the signal.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
