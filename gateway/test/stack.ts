@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createTestDatabase, createTestSecrets, graphql, newTestVapidKeys, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
+import { createTestDatabase, createTestSecrets, dropRedisPrefix, graphql, newTestVapidKeys, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
 import { usersTestConfig, startUsersService, startUsersWorker, usersMigrationsFolder, type UsersService } from '@shutter/users';
 import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService, startSocialGraphWorker } from '@shutter/social-graph';
 import { feedMigrationsFolder, loadFeedConfig, startFeedService, startFeedWorker } from '@shutter/feed';
@@ -161,6 +161,8 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
       await usersWorker.close();
       await users.close();
       for (const db of databases) await db.drop();
+      // Queues, timelines and channels of this stack's installation.
+      await dropRedisPrefix(queuePrefix);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { runMigrations } from '@shutter/db';
@@ -43,3 +44,18 @@ export async function createTestDatabase(migrationsFolder: string): Promise<Test
 export const testRedisPrefix = (): string => `test:${randomBytes(4).toString('hex')}:`;
 
 export const testRedisUrl = (): string => inject('redisUrl');
+
+/** Deletes every Redis key under a test's prefix (queues, timelines): what the file made, nothing else. */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(testRedisUrl());
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

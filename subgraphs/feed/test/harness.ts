@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { newId } from '@shutter/db';
-import { createTestDatabase, createTestSecrets, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
+import { createTestDatabase, createTestSecrets, dropRedisPrefix, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
 import { loadMediaConfig, mediaMigrationsFolder, startMediaService } from '@shutter/media';
 import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
 import type { RunningSubgraph } from '@shutter/service';
@@ -82,14 +82,7 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
   const call: FeedHarness['call'] = (query, variables, viewerId) =>
     signedGraphql(`${feed.url}/graphql`, secrets.GATEWAY_SIGNING_SECRET, { query, variables, viewerId });
 
-  async function flushRedis() {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
+  const flushRedis = () => dropRedisPrefix(prefix);
 
   return {
     config,
