@@ -53,17 +53,27 @@ export const eventCatalogue = {
   },
   'notification.created': {
     from: 'feed',
-    // Enough for the users worker to render and push it without calling back: it owns the actor's name.
+    // The notifications one transaction stored: one, or a page of up to 1,000 NEW_POST from a
+    // fan-out. Batched so that a post to 100,000 followers is 100 events and 100 device lookups,
+    // not 100,000 of each. Each carries enough for the users worker to render and push it without
+    // calling back: it owns the actor's name.
     payload: z.object({
-      notificationId: id,
-      recipientId: id,
-      kind: z.enum(['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']),
-      actorId: id,
-      postId: id.nullable(),
-      commentId: id.nullable(),
-      createdAt: timestamp,
+      notifications: z
+        .array(
+          z.object({
+            notificationId: id,
+            recipientId: id,
+            kind: z.enum(['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']),
+            actorId: id,
+            postId: id.nullable(),
+            commentId: id.nullable(),
+            createdAt: timestamp,
+          }),
+        )
+        .min(1)
+        .max(1000),
     }),
-    // users: one push per device of the recipient.
+    // users: one push per device of each recipient.
     queues: ['users.push-notification'],
   },
 } as const satisfies Record<string, { from: string; payload: z.ZodType; queues: readonly string[] }>;

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { isId, newId } from '@shutter/db';
-import { emitEvents, liveChannel } from '@shutter/events';
+import { emitEvent, liveChannel } from '@shutter/events';
 import { badUserInput, decodeCursor, encodeCursor, toConnection, type Connection } from '@shutter/service';
 import type { FeedDb } from './db/client.ts';
 import { notifications, type NotificationKind, type NotificationRow } from './db/schema.ts';
@@ -25,7 +25,8 @@ export interface NotificationDeps {
 
 /**
  * Stores notifications (one statement for a page of them), skipping self-notifications and any
- * already stored, and queues a push for each new one through the outbox, in the same transaction.
+ * already stored, and queues their pushes through the outbox (one event for the batch), in the
+ * same transaction.
  * After the commit, each new one is announced on its recipient's live channel: best effort, since
  * the stored list is the record and a subscriber that missed it sees it there.
  */
@@ -36,19 +37,19 @@ export async function createNotifications(deps: NotificationDeps, items: NewNoti
   if (rows.length === 0) return [];
   const created = await deps.db.transaction(async (tx) => {
     const inserted = await tx.insert(notifications).values(rows).onConflictDoNothing().returning();
-    await emitEvents(
-      tx,
-      'notification.created',
-      inserted.map((n) => ({
-        notificationId: n.id,
-        recipientId: n.recipientId,
-        kind: n.kind,
-        actorId: n.actorId,
-        postId: n.postId,
-        commentId: n.commentId,
-        createdAt: n.createdAt.toISOString(),
-      })),
-    );
+    if (inserted.length > 0) {
+      await emitEvent(tx, 'notification.created', {
+        notifications: inserted.map((n) => ({
+          notificationId: n.id,
+          recipientId: n.recipientId,
+          kind: n.kind,
+          actorId: n.actorId,
+          postId: n.postId,
+          commentId: n.commentId,
+          createdAt: n.createdAt.toISOString(),
+        })),
+      });
+    }
     return inserted;
   });
   if (created.length > 0) {

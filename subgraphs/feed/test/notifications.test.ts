@@ -48,7 +48,9 @@ describe('notifications', () => {
     expect(theirs.data!.notifications.edges.map((e: any) => e.node.kind)).toEqual(['NEW_POST']);
 
     // Each stored notification queued exactly one push.
-    const queued = await h.database.sql`select payload->>'recipientId' as recipient from outbox where event = 'notification.created'`;
+    const queued = await h.database.sql`
+      select n->>'recipientId' as recipient from outbox, jsonb_array_elements(payload->'notifications') as n
+      where event = 'notification.created'`;
     expect(queued.filter((r) => r.recipient === author)).toHaveLength(3);
   });
 

@@ -187,9 +187,10 @@ function notification(recipientId: string, actorId: string, kind: NotificationCr
   return { notificationId: newId(), recipientId, actorId, kind, postId: null, commentId: null, createdAt: new Date().toISOString(), ...extra };
 }
 
-/** What the feed's outbox relay does: the event as job data, with jobId = the outbox row's id. */
-async function publish(payload: NotificationCreated, eventId: string = newId()) {
-  const data: EventJob<'notification.created'> = { event: 'notification.created', eventId, payload };
+/** What the feed's outbox relay does: the event (one notification, or a batch) as job data, with jobId = the outbox row's id. */
+async function publish(batch: NotificationCreated | NotificationCreated[], eventId: string = newId()) {
+  const notifications = Array.isArray(batch) ? batch : [batch];
+  const data: EventJob<'notification.created'> = { event: 'notification.created', eventId, payload: { notifications } };
   await notificationQueue.add('notification.created', data, { jobId: eventId });
 }
 
@@ -304,6 +305,21 @@ describe('Web Push', () => {
     await settled();
     expect(push.requests('/sub/rick-phone')).toHaveLength(1);
     expect(push.requests('/sub/rick-laptop')).toHaveLength(1);
+  });
+
+  it('pushes a batch (a page of a fan-out) to each device of its recipients once', async () => {
+    const [ann, ben, cat, poster] = [await createUser('ann'), await createUser('ben'), await createUser('cat'), await createUser('poster')];
+    await registerPushDevice(usersDb.db, ann, 'WEB_PUSH', subscriptionOf(newBrowser(), `${push.url}/sub/ann`));
+    await registerPushDevice(usersDb.db, ben, 'WEB_PUSH', subscriptionOf(newBrowser(), `${push.url}/sub/ben-1`));
+    await registerPushDevice(usersDb.db, ben, 'WEB_PUSH', subscriptionOf(newBrowser(), `${push.url}/sub/ben-2`));
+    const postId = newId();
+    const eventId = newId();
+    // cat has no device: the batch still delivers to the others.
+    await publish([ann, ben, cat].map((r) => notification(r, poster, 'NEW_POST', { postId })), eventId);
+    await waitFor(() => ['/sub/ann', '/sub/ben-1', '/sub/ben-2'].every((p) => push.requests(p).length === 1), 'three pushes');
+    await settled();
+    expect((await notificationQueue.getJob(eventId))!.returnvalue).toEqual({ devices: 3 });
+    expect(['/sub/ann', '/sub/ben-1', '/sub/ben-2'].map((p) => push.requests(p).length)).toEqual([1, 1, 1]);
   });
 
   it('pushes nothing to a recipient without devices, or for an actor who is gone', async () => {

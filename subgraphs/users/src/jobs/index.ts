@@ -6,7 +6,7 @@ import { createUsersDatabase } from '../db/client.ts';
 import { createPushSenders, deliverPush, planPushDeliveries, pushDeliverySchema, type PushSenders } from '../push/delivery.ts';
 import { retryDelay } from '../push/outcome.ts';
 
-/** notification.created, from the feed's outbox: one job per notification. */
+/** notification.created, from the feed's outbox: one job per batch of notifications (a page of a fan-out). */
 export const PUSH_NOTIFICATION_QUEUE = 'users.push-notification' satisfies QueueName;
 /** This worker's own queue: one job per device, so that each device is retried on its own. */
 export const PUSH_DELIVER_QUEUE = 'users.push-deliver';
@@ -35,10 +35,10 @@ export async function startUsersWorker(config: UsersConfig, options: { logger?: 
 
   const handlers: Record<UsersQueue, (job: Job) => Promise<unknown>> = {
     'users.push-notification': async (job: Job<EventJob>) => {
-      const notification = parseEventPayload('notification.created', job.data.payload);
-      const deliveries = await planPushDeliveries(database.db, notification);
+      const { notifications } = parseEventPayload('notification.created', job.data.payload);
+      const deliveries = await planPushDeliveries(database.db, notifications);
       await deliverQueue.addBulk(
-        deliveries.map((data) => ({ name: 'push', data, opts: { ...deliveryOptions, jobId: pushJobId(notification.notificationId, data.deviceId) } })),
+        deliveries.map((data) => ({ name: 'push', data, opts: { ...deliveryOptions, jobId: pushJobId(data.message.data.notificationId, data.deviceId) } })),
       );
       return { devices: deliveries.length };
     },

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from '@shutter/config';
 import type { Logger } from '@shutter/service';
 import type { UsersConfig } from '../config.ts';
@@ -43,16 +43,32 @@ export function createPushSenders(config: UsersConfig, log: Logger): PushSenders
 }
 
 /**
- * A notification's pushes: one per device of the recipient, each with the rendered message (the
- * actor's name is looked up once, here). None when the recipient has no device, or the actor is gone.
+ * A batch of notifications' pushes: one per device of each recipient, each with its rendered
+ * message. Two queries for the whole batch (the recipients' devices, then the actors' names of
+ * those that have one). None for a recipient without a device, or whose actor is gone.
  */
-export async function planPushDeliveries(db: UsersDb, notification: NotificationCreated): Promise<PushDelivery[]> {
-  const devices = await db.select({ id: pushDevices.id }).from(pushDevices).where(eq(pushDevices.userId, notification.recipientId));
+export async function planPushDeliveries(db: UsersDb, notifications: NotificationCreated[]): Promise<PushDelivery[]> {
+  const recipients = [...new Set(notifications.map((n) => n.recipientId))];
+  const devices = await db
+    .select({ id: pushDevices.id, userId: pushDevices.userId })
+    .from(pushDevices)
+    .where(sql`${pushDevices.userId} = ANY(${sql.param(recipients)}::uuid[])`);
   if (devices.length === 0) return [];
-  const [actor] = await db.select({ username: users.username }).from(users).where(eq(users.id, notification.actorId));
-  if (!actor) return [];
-  const message = renderPushMessage(notification, actor.username);
-  return devices.map((device) => ({ deviceId: device.id, recipientId: notification.recipientId, message }));
+  const devicesByUser = new Map<string, string[]>();
+  for (const device of devices) devicesByUser.set(device.userId, [...(devicesByUser.get(device.userId) ?? []), device.id]);
+  const reachable = notifications.filter((n) => devicesByUser.has(n.recipientId));
+  const actorIds = [...new Set(reachable.map((n) => n.actorId))];
+  const actors = await db
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(sql`${users.id} = ANY(${sql.param(actorIds)}::uuid[])`);
+  const usernames = new Map(actors.map((a) => [a.id, a.username]));
+  return reachable.flatMap((notification) => {
+    const username = usernames.get(notification.actorId);
+    if (!username) return [];
+    const message = renderPushMessage(notification, username);
+    return (devicesByUser.get(notification.recipientId) ?? []).map((deviceId) => ({ deviceId, recipientId: notification.recipientId, message }));
+  });
 }
 
 export type DeliveryResult = 'delivered' | 'removed' | 'rejected' | 'skipped';

@@ -1,6 +1,7 @@
 import type { EventPayload } from '@shutter/events';
 
-export type NotificationCreated = EventPayload<'notification.created'>;
+/** One notification of a notification.created batch. */
+export type NotificationCreated = EventPayload<'notification.created'>['notifications'][number];
 export type NotificationKind = NotificationCreated['kind'];
 
 /** What a device shows, and what the app gets when it is tapped. */
