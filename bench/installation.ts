@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalSecrets } from '@shutter/local-infra';
+import { pingRedis, type LocalSecrets } from '@shutter/local-infra';
 import { progress } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -20,6 +20,15 @@ export interface Installation {
   /** The pid of the process listening on a port (the gateway's, to read its memory). */
   pidOn(port: number): number;
   gatewayPort: number;
+  /** The subgraphs' GraphQL URLs (portBase+1..+4 unless env moves them), for signed requests straight to them. */
+  subgraphUrls: { users: string; media: string; 'social-graph': string; feed: string };
+  /** The Redis the installation uses (REDIS_URL, :6379, or one it started in its data directory). */
+  redisUrl: string;
+  /** The embedded Postgres's port (SHUTTER_PG_PORT), and a superuser URL of one of its databases. */
+  postgresPort: number;
+  postgresUrl(database: string): string;
+  /** `npm start`'s process group: every service, worker and the embedded Postgres are in it. */
+  processGroup: number;
   stop(): Promise<void>;
 }
 
@@ -50,14 +59,24 @@ export async function startInstallation(name: string, options: { portBase?: numb
     ...options.env,
   };
   delete env.POSTGRES_URL;
+  // As ensureRedis (scripts/start.ts) finds it.
+  const redisUrl =
+    env.REDIS_URL ?? ((await pingRedis('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : `redis://127.0.0.1:${Number(env.SHUTTER_REDIS_PORT ?? 6390)}`);
+  const postgresPort = Number(env.SHUTTER_PG_PORT);
   progress(`${name}: npm start on ports ${portBase}-${portBase + 4} (data in ${dataDir})…`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  // The last 64 KiB of the installation's log lines, for the error below (a long run logs a lot).
+  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-65_536));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready in 120 s:\n${output}`)), 120_000);
+    const timer = setTimeout(() => {
+      // Not left running: the whole group (start.ts, its services, Postgres) is told to stop.
+      process.kill(-(child.pid as number), 'SIGINT');
+      reject(new Error(`npm start was not ready in 120 s:\n${output}`));
+    }, 120_000);
     child.stdout.on('data', () => {
       if (output.includes('shutter is running')) {
         clearTimeout(timer);
@@ -72,6 +91,16 @@ export async function startInstallation(name: string, options: { portBase?: numb
     gatewayPort: portBase,
     prefix,
     secrets,
+    subgraphUrls: {
+      users: `http://127.0.0.1:${env.USERS_PORT}/graphql`,
+      media: `http://127.0.0.1:${env.MEDIA_PORT}/graphql`,
+      'social-graph': `http://127.0.0.1:${env.SOCIAL_GRAPH_PORT}/graphql`,
+      feed: `http://127.0.0.1:${env.FEED_PORT}/graphql`,
+    },
+    redisUrl,
+    postgresPort,
+    postgresUrl: (database) => `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${postgresPort}/${database}`,
+    processGroup: child.pid as number,
     pidOn(port) {
       const listing = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
       const pid = Number(listing.match(/pid=(\d+)/)?.[1]);
