@@ -51,6 +51,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const production = config.NODE_ENV === 'production';
   const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
   const subgraphUrls = new Map<string, string>();
+  const dataSources: SignedSubgraphDataSource[] = [];
 
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -58,7 +59,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       const target = subgraphUrlOverride(config, name) ?? url;
       if (!target) throw new Error(`No URL for subgraph "${name}": set ${name.toUpperCase()}_URL`);
       subgraphUrls.set(name, target);
-      return new SignedSubgraphDataSource(target, config.GATEWAY_SIGNING_SECRET);
+      const dataSource = new SignedSubgraphDataSource(target, config.GATEWAY_SIGNING_SECRET);
+      dataSources.push(dataSource);
+      return dataSource;
     },
     experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
     logger: logger.child({ component: 'apollo-gateway' }),
@@ -173,6 +176,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await live.close();
       await http.close();
       await apollo.stop();
+      await Promise.all(dataSources.map((d) => d.close()));
       await hub.close();
       await redis.quit().catch(() => redis.disconnect());
     },

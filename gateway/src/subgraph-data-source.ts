@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
+import { Pool } from 'undici';
 import { SIGNATURE_HEADERS, signRequest } from '@shutter/auth';
 import type { GatewayContext } from './context.ts';
 
@@ -7,19 +8,48 @@ import type { GatewayContext } from './context.ts';
  * Calls one subgraph. The viewer and the request id go in headers, and the request is signed over
  * those headers and the exact body bytes at the moment of sending, which is why the signing sits in
  * the fetcher rather than in willSendRequest (the body is serialised after it).
+ *
+ * Requests go through an undici connection pool to the subgraph (kept-alive sockets) rather than
+ * the global fetch: the WHATWG fetch machinery was the largest single cost in the gateway's CPU
+ * profile, and every feed page makes three or four of these calls.
  */
 export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  private readonly pool: Pool;
+
   constructor(url: string, signingSecret: string) {
-    const fetcher: Fetcher = async (target, init) => {
+    const target = new URL(url);
+    const pool = new Pool(target.origin, { connections: 128, keepAliveTimeout: 30_000 });
+    const fetcher: Fetcher = async (requestUrl, init) => {
       const headers = { ...(init?.headers ?? {}) } as Record<string, string>;
+      const body = typeof init?.body === 'string' ? init.body : '';
       const signature = signRequest(signingSecret, {
         viewerId: headers[SIGNATURE_HEADERS.viewer] ?? null,
         requestId: headers[SIGNATURE_HEADERS.requestId] ?? '',
-        body: typeof init?.body === 'string' ? init.body : '',
+        body,
       });
-      return fetch(target, { method: init?.method ?? 'POST', headers: { ...headers, ...signature }, body: init?.body as string });
+      const { pathname, search } = new URL(requestUrl);
+      const response = await pool.request({
+        path: pathname + search,
+        method: (init?.method ?? 'POST') as 'POST',
+        headers: { ...headers, ...signature },
+        body,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      const text = await response.body.text();
+      const responseHeaders = new Headers();
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      return new Response(text, { status: response.statusCode, headers: responseHeaders });
     };
     super({ url, fetcher });
+    this.pool = pool;
+  }
+
+  /** Closes the pooled connections (the gateway's shutdown). */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
