@@ -226,6 +226,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
         if (!operation || operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return [new GraphQLError('Send queries and mutations over HTTP; this socket serves subscriptions.', { extensions: { code: 'BAD_USER_INPUT' } })];
         }
+        // The event is resolved by rewriting the root field, so it must be a field, not a fragment.
+        const [root] = operation.selectionSet.selections;
+        if (root?.kind !== Kind.FIELD || !(root.name.value in FIELDS)) {
+          return [new GraphQLError('Select the subscription field itself at the root (no fragment there).', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? {}, contextValue: ctx };
       },
       subscribe: (args) => {
@@ -237,15 +242,38 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
         const spec = FIELDS[field.name.value as SubscriptionField];
         const query = hydrationQuery(args.document, operation, field, spec.hydrateWith);
         const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-        return liveEvents(ctx.extra.socket, viewer, spec.topic, query, variables);
+        const socket = ctx.extra.socket;
+        const queue = eventQueue(limits.maxPendingEvents, () => closeSocket(socket, CLOSE.slowConsumer, 'Slow consumer: reconnect'));
+        const events = liveEvents(queue, socket, viewer, spec.topic, query, variables);
+        // An async generator waiting for the next event would take a return() (the client's
+        // "complete", or the socket closing) only when an event comes; ending the queue first lets
+        // it finish now and release its Redis channels.
+        const stop = async (): Promise<IteratorResult<ExecutionResult>> => {
+          queue.end();
+          return events.return(undefined);
+        };
+        // Iterator and iterable at once: graphql-ws calls return() on what subscribe returned.
+        const iterator: AsyncIterableIterator<ExecutionResult> = {
+          next: () => events.next(),
+          return: stop,
+          throw: stop,
+          [Symbol.asyncIterator]: () => iterator,
+        };
+        return iterator;
       },
     },
     wss,
     limits.keepAliveMs,
   );
 
-  async function* liveEvents(socket: WebSocket, viewer: Viewer, topic: LiveTopic, query: string, variables: Record<string, unknown>): AsyncGenerator<ExecutionResult> {
-    const queue = eventQueue(limits.maxPendingEvents, () => closeSocket(socket, CLOSE.slowConsumer, 'Slow consumer: reconnect'));
+  async function* liveEvents(
+    queue: ReturnType<typeof eventQueue>,
+    socket: WebSocket,
+    viewer: Viewer,
+    topic: LiveTopic,
+    query: string,
+    variables: Record<string, unknown>,
+  ): AsyncGenerator<ExecutionResult> {
     const channels = [liveChannel(options.prefix, topic, viewer.userId)];
     if (topic === 'feed') {
       // A celebrity's posts are not fanned out: listen on the channels of those the viewer follows.

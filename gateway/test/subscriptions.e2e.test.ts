@@ -195,6 +195,28 @@ describe('subscriptions through the gateway', () => {
     await expect.poll(() => stack.gateway.liveConnections(), { timeout: 5_000 }).toBe(0);
   }, 30_000);
 
+  it('releases the Redis channel at once when a client unsubscribes or disconnects while no event comes', async () => {
+    const user = await stack.signUp('sub_idle');
+    const listeners = () => stack.gateway.liveChannels()[`${stack.queuePrefix}:live:notifications:${user.id}`] ?? 0;
+    const { client } = connect(user.token);
+    const first = subscribe(client, 'subscription { notificationAdded { kind } }');
+    subscribe(client, 'subscription { notificationAdded { id } }');
+    await settle(user.id, { subscriptions: 2 });
+    first.stop(); // the client's "complete"
+    await expect.poll(listeners, { timeout: 5_000 }).toBe(1);
+    await client.dispose(); // the socket goes away
+    await expect.poll(listeners, { timeout: 5_000 }).toBe(0);
+  });
+
+  it('refuses a fragment at the root of a subscription with BAD_USER_INPUT', async () => {
+    const user = await stack.signUp('sub_fragment');
+    const { client } = connect(user.token);
+    const spread = subscribe(client, 'subscription { ...Live } fragment Live on Subscription { notificationAdded { kind } }');
+    await expect.poll(() => spread.errors.length, { timeout: 5_000 }).toBe(1);
+    expect(JSON.stringify(spread.errors)).toContain('BAD_USER_INPUT');
+    expect(stack.gateway.liveConnections()).toBeGreaterThan(0); // the socket stays open
+  });
+
   it('applies the operation limits and the per-connection subscription limit', async () => {
     const user = await stack.signUp('sub_limits');
     const { client } = connect(user.token);
