@@ -154,7 +154,13 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     hydrate: async (query, variables, viewerId) => {
       const response = await apollo.executeOperation({ query, variables }, { contextValue: { viewerId, requestId: randomUUID() } });
       if (response.body.kind !== 'single') throw new Error('unexpected incremental result');
-      return response.body.singleResult as ExecutionResult;
+      const { data, errors } = response.body.singleResult;
+      // Apollo hands back errors already formatted (masked) as plain objects; graphql-ws serialises
+      // GraphQLErrors, so they go back into that shape (data with a partial error stays deliverable).
+      return {
+        data: data ?? null,
+        ...(errors?.length ? { errors: errors.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions })) } : {}),
+      } as ExecutionResult;
     },
     limits: {
       subscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,

@@ -32,8 +32,7 @@ export class LiveHub {
       }
       set.add(listener);
     }
-    if (fresh.length > 0) await this.subscriber.subscribe(...fresh);
-    return async () => {
+    const unlisten = async () => {
       const stale: string[] = [];
       for (const channel of channels) {
         const set = this.listeners.get(channel);
@@ -43,8 +42,18 @@ export class LiveHub {
           stale.push(channel);
         }
       }
-      if (stale.length > 0 && this.subscriber.status === 'ready') await this.subscriber.unsubscribe(...stale);
+      // Also when not connected: ioredis would otherwise re-subscribe them on reconnect.
+      if (stale.length > 0) await this.subscriber.unsubscribe(...stale).catch(() => undefined);
     };
+    if (fresh.length > 0) {
+      try {
+        await this.subscriber.subscribe(...fresh);
+      } catch (err) {
+        await unlisten();
+        throw err;
+      }
+    }
+    return unlisten;
   }
 
   /** The channels listened on now, with how many subscriptions each (for readiness checks and debugging). */

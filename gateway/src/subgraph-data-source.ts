@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
+import { STATUS_CODES } from 'node:http';
 import { Pool } from 'undici';
 import { SIGNATURE_HEADERS, signRequest } from '@shutter/auth';
 import type { GatewayContext } from './context.ts';
@@ -41,7 +42,9 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
       for (const [name, value] of Object.entries(response.headers)) {
         if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
-      return new Response(text, { status: response.statusCode, headers: responseHeaders });
+      // A Response cannot carry a body for these statuses (a proxy might answer with one).
+      const nullBody = [101, 204, 205, 304].includes(response.statusCode);
+      return new Response(nullBody ? null : text, { status: response.statusCode, statusText: STATUS_CODES[response.statusCode] ?? '', headers: responseHeaders });
     };
     super({ url, fetcher });
     this.pool = pool;

@@ -59,6 +59,8 @@ export interface SubscriptionServerOptions {
   logger: Logger;
 }
 
+const HYDRATION_TIMEOUT_MS = 10_000;
+
 /** Close codes beside graphql-ws's own (4400 bad request, 4403 forbidden, 4429 too many). */
 export const CLOSE = {
   unauthorized: 4401,
@@ -180,6 +182,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
       onConnect: async (ctx) => {
         const token = tokenFrom(ctx.connectionParams);
         const claims = token ? await options.verifier.verify(token) : null;
+        // Gone while the token was checked: onClose has run already, so count nothing.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
         if (!claims) {
           closeSocket(ctx.extra.socket, CLOSE.unauthorized, 'Unauthorized: a valid access token is required in connectionParams');
           return false;
@@ -275,21 +279,28 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
     variables: Record<string, unknown>,
   ): AsyncGenerator<ExecutionResult> {
     const channels = [liveChannel(options.prefix, topic, viewer.userId)];
-    if (topic === 'feed') {
-      // A celebrity's posts are not fanned out: listen on the channels of those the viewer follows.
-      const celebrities = await options.redis.smembers(celebritiesKey(options.prefix));
-      if (celebrities.length > 0) {
-        for (const id of await options.followedAmong(viewer.userId, celebrities)) channels.push(liveChannel(options.prefix, 'celebrity', id));
+    let stop: () => Promise<void>;
+    try {
+      if (topic === 'feed') {
+        // A celebrity's posts are not fanned out: listen on the channels of those the viewer follows.
+        const celebrities = await options.redis.smembers(celebritiesKey(options.prefix));
+        if (celebrities.length > 0) {
+          for (const id of await options.followedAmong(viewer.userId, celebrities)) channels.push(liveChannel(options.prefix, 'celebrity', id));
+        }
       }
+      stop = await hub.listen(channels, (message) => {
+        try {
+          const { id } = JSON.parse(message) as { id?: unknown };
+          if (typeof id === 'string') queue.push(id);
+        } catch {
+          logger.warn({ message }, 'live event is not JSON; skipped');
+        }
+      });
+    } catch (err) {
+      // graphql-ws sends a thrown error's message as it is: say nothing internal.
+      logger.error({ err, topic }, 'live subscription could not start');
+      throw new GraphQLError('Live updates are unavailable right now; try again.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     }
-    const stop = await hub.listen(channels, (message) => {
-      try {
-        const { id } = JSON.parse(message) as { id?: unknown };
-        if (typeof id === 'string') queue.push(id);
-      } catch {
-        logger.warn({ message }, 'live event is not JSON; skipped');
-      }
-    });
     try {
       for (let id = await queue.next(); id !== null; id = await queue.next()) {
         if (socket.bufferedAmount > limits.maxBufferedBytes) {
@@ -297,7 +308,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
           return;
         }
         const eventId = id;
-        const hydrated = viewer.chain.then(() => options.hydrate(query, { ...variables, __eventId: eventId }, viewer.userId));
+        // A deadline, so a stuck subgraph costs this event, not the socket's whole queue.
+        const hydrated = viewer.chain.then(() =>
+          Promise.race([
+            options.hydrate(query, { ...variables, __eventId: eventId }, viewer.userId),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hydration timed out')), HYDRATION_TIMEOUT_MS).unref()),
+          ]),
+        );
         viewer.chain = hydrated.catch(() => undefined);
         let result: ExecutionResult;
         try {

@@ -208,6 +208,23 @@ describe('subscriptions through the gateway', () => {
     await expect.poll(listeners, { timeout: 5_000 }).toBe(0);
   });
 
+  it('delivers an event whose selection has a field error, with the error, and keeps the subscription', async () => {
+    const author = await stack.signUp('sub_partial');
+    const [fan1, fan2] = [await stack.signUp('sub_partial_1'), await stack.signUp('sub_partial_2')];
+    const postId = await stack.createPhotoPost(author.token, 'p');
+    const { client } = connect(author.token);
+    // first: 101 is out of range: media answers an error for post, which is nullable here.
+    const live = subscribe(client, 'subscription { notificationAdded { kind post { comments(first: 101) { edges { cursor } } } } }');
+    await settle(author.id);
+    await like(fan1.token, postId);
+    await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
+    expect(live.messages[0].data).toEqual({ notificationAdded: { kind: 'LIKE', post: null } });
+    expect(live.messages[0].errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await like(fan2.token, postId);
+    await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(2);
+    expect(live.errors).toEqual([]);
+  });
+
   it('refuses a fragment at the root of a subscription with BAD_USER_INPUT', async () => {
     const user = await stack.signUp('sub_fragment');
     const { client } = connect(user.token);

@@ -67,7 +67,9 @@ export class MediaClient {
       },
       { viewerId, requestId },
     );
-    if (!result.data) throw new Error(`media answered errors: ${JSON.stringify(result.errors)}`);
+    // Any error, even beside data: a null that comes from a failure must not read as "deleted",
+    // or the post would be dropped from the timeline for good.
+    if (!result.data || result.errors?.length) throw new Error(`media answered errors: ${JSON.stringify(result.errors)}`);
     return new Set(result.data._entities.filter((e): e is { id: string } => e !== null).map((e) => e.id));
   }
 }

@@ -67,8 +67,9 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
       .exec();
     return { followers: firstPage.total, celebrity: true, timelinesWritten, notified: 0 };
   }
-  await deps.db.delete(celebrities).where(eq(celebrities.userId, event.authorId));
-  await deps.redis.srem(celebritiesKey(deps.prefix), event.authorId);
+  // An author who was a celebrity stays in the table: the posts made then were never fanned out,
+  // and readers keep getting them by the merge (which drops duplicates of the ones fanned out now).
+  await deps.db.update(celebrities).set({ followerCount: firstPage.total, updatedAt: new Date() }).where(eq(celebrities.userId, event.authorId));
 
   const pages: string[][] = [];
   await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {

@@ -9,8 +9,15 @@ export interface PostRef {
   id: string;
 }
 
+/** The latest time a Date (and Postgres) holds, in ms: a cursor beyond it is not one we gave out. */
+const MAX_TIME_MS = 8_640_000_000_000_000;
 const isPosition = (value: unknown[]): value is [number, string] =>
-  value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && isId(value[1]);
+  value.length === 2 &&
+  Number.isSafeInteger(value[0]) &&
+  (value[0] as number) >= 0 &&
+  (value[0] as number) <= MAX_TIME_MS &&
+  typeof value[1] === 'string' &&
+  isId(value[1]);
 
 /** Newest first: by time, then by id, both descending; the order of the timeline and of the cursor. */
 const newerFirst = (a: TimelineEntry, b: TimelineEntry) => b.score - a.score || (a.postId < b.postId ? 1 : a.postId > b.postId ? -1 : 0);

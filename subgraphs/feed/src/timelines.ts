@@ -128,7 +128,8 @@ export class TimelineStore {
    */
   async rebuild(userId: string, load: () => Promise<TimelineEntry[]>): Promise<void> {
     const key = this.key(userId);
-    await this.redis.zadd(key, 0, BUILDING);
+    // With its TTL at once: a rebuild that fails midway must not leave a key that lives forever.
+    await this.redis.multi().zadd(key, 0, BUILDING).expire(key, this.settings.ttlSeconds).exec();
     const entries = await load();
     const multi = this.redis.multi();
     if (entries.length > 0) multi.zadd(key, ...entries.flatMap((e) => [e.score, e.postId]));

@@ -79,6 +79,20 @@ describe('feed', () => {
     expect(pages).toEqual(expected);
   });
 
+  it("keeps showing a celebrity's earlier posts after they drop below the threshold", async () => {
+    const reader = newId();
+    const star = newId();
+    const fans = [reader, newId(), newId()];
+    await h.follow(fans, star);
+    await h.buildTimelines([reader]);
+    const asCelebrity = await h.post(star, minutesAgo(20));
+    expect(await fanOutPost(h.deps, asCelebrity)).toMatchObject({ celebrity: true });
+    await h.unfollow(fans[2]!, star); // two followers: not above the threshold of two any more
+    const asOrdinary = await h.post(star, minutesAgo(10));
+    expect(await fanOutPost(h.deps, asOrdinary)).toMatchObject({ celebrity: false, timelinesWritten: 1 }); // the reader's: the only one built
+    expect((await h.feedIds(reader)).ids).toEqual([asOrdinary.postId, asCelebrity.postId]);
+  });
+
   it('never shows a deleted post, even before its post.deleted is handled', async () => {
     const { reader, newestFirst } = await readerWithPosts();
     const [gone, ...rest] = newestFirst;
@@ -131,5 +145,9 @@ describe('feed', () => {
     expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const badCursor = await h.call('{ feed(after: "bm90IGEgY3Vyc29y") { edges { node { id } } } }', {}, newId());
     expect(badCursor.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Well-formed, but a time no Date holds: still the caller's mistake, not a 500.
+    const farFuture = Buffer.from(JSON.stringify([9e15, newId()])).toString('base64url');
+    const outOfRange = await h.call('query($after: String) { feed(after: $after) { edges { node { id } } } }', { after: farFuture }, newId());
+    expect(outOfRange.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -20,7 +20,10 @@ export const feedPosts = pgTable(
   (t) => [index('feed_posts_author_created_idx').on(t.authorId, t.createdAt, t.postId).where(sql`${t.deletedAt} IS NULL`)],
 );
 
-/** Authors found above the follower threshold at their last post: pulled at read, not fanned out. */
+/**
+ * Authors who were above the follower threshold at one of their posts: those posts were not fanned
+ * out, so readers pull them at read. They stay here after dropping below it, for those posts.
+ */
 export const celebrities = pgTable('celebrities', {
   userId: uuid('user_id').primaryKey(),
   followerCount: integer('follower_count').notNull(),
