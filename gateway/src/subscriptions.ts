@@ -9,6 +9,7 @@ import {
   print,
   specifiedRules,
   validate,
+  visit,
   type DocumentNode,
   type ExecutionResult,
   type FieldNode,
@@ -122,8 +123,23 @@ function hydrationQuery(document: DocumentNode, operation: OperationDefinitionNo
       ],
     },
   };
-  const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
-  return print({ kind: Kind.DOCUMENT, definitions: [query, ...fragments] });
+  // Only the fragments the field reaches: others (used by another operation of the document)
+  // would fail NoUnusedFragments on every event.
+  const byName = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const reached = new Set<string>();
+  visit(field, {
+    FragmentSpread(spread) {
+      const pending = [spread.name.value];
+      while (pending.length > 0) {
+        const name = pending.pop()!;
+        const fragment = byName.get(name);
+        if (reached.has(name) || !fragment) continue;
+        reached.add(name);
+        visit(fragment, { FragmentSpread: (inner) => void pending.push(inner.name.value) });
+      }
+    },
+  });
+  return print({ kind: Kind.DOCUMENT, definitions: [query, ...[...reached].map((name) => byName.get(name)!)] });
 }
 
 /** An async queue of event ids, bounded: overflowing it means the client cannot keep up. */
@@ -235,6 +251,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
         if (root?.kind !== Kind.FIELD || !(root.name.value in FIELDS)) {
           return [new GraphQLError('Select the subscription field itself at the root (no fragment there).', { extensions: { code: 'BAD_USER_INPUT' } })];
         }
+        if (operation.variableDefinitions?.some((v) => v.variable.name.value === '__eventId')) {
+          return [new GraphQLError('$__eventId is reserved.', { extensions: { code: 'BAD_USER_INPUT' } })];
+        }
+        // The query each event will run must itself be valid, or every event would fail in silence.
+        const hydration = hydrationQuery(document, operation, root, FIELDS[root.name.value as SubscriptionField].hydrateWith);
+        const hydrationErrors = validate(schema, parse(hydration), [...specifiedRules, ...options.validationRules]);
+        if (hydrationErrors.length > 0) return hydrationErrors;
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? {}, contextValue: ctx };
       },
       subscribe: (args) => {

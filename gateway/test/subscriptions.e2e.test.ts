@@ -44,10 +44,10 @@ function connect(token: string | null, url = stack.url, connectionParams?: Recor
 }
 
 /** Subscribes and collects every message (and the error, if the subscription fails). */
-function subscribe(client: Client, query: string, variables: Record<string, unknown> = {}) {
+function subscribe(client: Client, query: string, variables: Record<string, unknown> = {}, operationName?: string) {
   const messages: any[] = [];
   const errors: unknown[] = [];
-  const stop = client.subscribe({ query, variables }, { next: (m) => messages.push(m), error: (e) => errors.push(e), complete: () => {} });
+  const stop = client.subscribe({ query, variables, operationName }, { next: (m) => messages.push(m), error: (e) => errors.push(e), complete: () => {} });
   return { messages, errors, stop };
 }
 
@@ -223,6 +223,26 @@ describe('subscriptions through the gateway', () => {
     await like(fan2.token, postId);
     await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(2);
     expect(live.errors).toEqual([]);
+  });
+
+  it("hydrates with the subscription's own fragments and variables, in a document with other operations", async () => {
+    const author = await stack.signUp('sub_doc');
+    const fan = await stack.signUp('sub_doc_fan');
+    const postId = await stack.createPhotoPost(author.token, 'doc');
+    const { client } = connect(author.token);
+    const document = `
+      subscription Live($withPost: Boolean!) { notificationAdded { ...N post @include(if: $withPost) { caption } } }
+      fragment N on Notification { kind actor { ...U } }
+      fragment U on User { username }
+      query Other { me { ...Unused } }
+      fragment Unused on User { id }`;
+    const live = subscribe(client, document, { withPost: true }, 'Live');
+    await settle(author.id);
+    await like(fan.token, postId);
+    await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
+    expect(live.messages[0].data).toEqual({ notificationAdded: { kind: 'LIKE', actor: { username: 'sub_doc_fan' }, post: { caption: 'doc' } } });
+    const reserved = subscribe(client, 'subscription($__eventId: ID) { notificationAdded { kind } }', { __eventId: null });
+    await expect.poll(() => reserved.errors.length, { timeout: 5_000 }).toBe(1);
   });
 
   it('refuses a fragment at the root of a subscription with BAD_USER_INPUT', async () => {
