@@ -177,6 +177,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
   const { limits, logger, hub } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const connectionsByUser = new Map<string, number>();
+  const checkedHydrations = new Map<string, readonly GraphQLError[]>();
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://gateway').pathname;
@@ -255,19 +256,25 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
           return [new GraphQLError('$__eventId is reserved.', { extensions: { code: 'BAD_USER_INPUT' } })];
         }
         // The query each event will run must itself be valid, or every event would fail in silence.
+        // Checked once per distinct query (clients send the same few), as Apollo caches documents.
         const hydration = hydrationQuery(document, operation, root, FIELDS[root.name.value as SubscriptionField].hydrateWith);
-        const hydrationErrors = validate(schema, parse(hydration), [...specifiedRules, ...options.validationRules]);
+        let hydrationErrors = checkedHydrations.get(hydration);
+        if (!hydrationErrors) {
+          hydrationErrors = validate(schema, parse(hydration), [...specifiedRules, ...options.validationRules]);
+          if (checkedHydrations.size >= 1000) checkedHydrations.clear();
+          checkedHydrations.set(hydration, hydrationErrors);
+        }
         if (hydrationErrors.length > 0) return hydrationErrors;
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? {}, contextValue: ctx };
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? {}, contextValue: ctx, rootValue: { hydration } };
       },
       subscribe: (args) => {
         const ctx = args.contextValue as { extra: Extra & { socket: WebSocket } };
         const viewer = ctx.extra.viewer;
         const operation = getOperationAST(args.document, args.operationName)!;
-        // A subscription has exactly one root field (validation enforces it).
+        // A subscription has exactly one root field (validation enforces it); onSubscribe built its query.
         const field = operation.selectionSet.selections[0] as FieldNode;
         const spec = FIELDS[field.name.value as SubscriptionField];
-        const query = hydrationQuery(args.document, operation, field, spec.hydrateWith);
+        const query = (args.rootValue as { hydration: string }).hydration;
         const variables = (args.variableValues ?? {}) as Record<string, unknown>;
         const socket = ctx.extra.socket;
         const queue = eventQueue(limits.maxPendingEvents, () => closeSocket(socket, CLOSE.slowConsumer, 'Slow consumer: reconnect'));
