@@ -152,7 +152,9 @@ export async function applyUnfollow(deps: FeedDeps, event: EventPayload<'follow.
   const following = await deps.socialGraph.followedAmong(event.followerId, [event.followeeId]);
   if (following.has(event.followeeId)) return;
   const posts = await recentPostsOf(deps, event.followeeId, deps.maxPosts);
-  await deps.timelines.remove(
+  // A timeline being rebuilt right now is dropped rather than purged: its rebuild may have read
+  // the follow list before this unfollow, and would put the posts back.
+  await deps.timelines.purge(
     event.followerId,
     posts.map((p) => p.postId),
   );

@@ -38,10 +38,14 @@ async function postsOf(deps: FeedDeps, authorIds: string[], before: TimelineEntr
 
 /** A missing timeline, rebuilt from feed_posts and the viewer's follow list (and their own posts). */
 export async function rebuildTimeline(deps: FeedDeps, viewerId: string): Promise<void> {
-  await deps.timelines.rebuild(viewerId, async () => {
-    const authors = [viewerId, ...(await deps.socialGraph.allFolloweeIds(viewerId))];
-    return postsOf(deps, authors, null, deps.maxPosts);
-  });
+  // An unfollow while it ran drops the rebuild (it read the old follow list): build it again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const committed = await deps.timelines.rebuild(viewerId, async () => {
+      const authors = [viewerId, ...(await deps.socialGraph.allFolloweeIds(viewerId))];
+      return postsOf(deps, authors, null, deps.maxPosts);
+    });
+    if (committed) return;
+  }
 }
 
 /** The celebrities the viewer follows (or is): their posts are merged in at read, not fanned out. */

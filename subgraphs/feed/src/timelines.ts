@@ -56,10 +56,42 @@ if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 1, n - keep) end
 return added
 `;
 
+/**
+ * Commits a rebuild, unless something that changes who the reader follows happened while it ran
+ * (it took the "building" marker away): then the rebuild read a stale follow list, and is dropped.
+ * ARGV: max posts, TTL seconds, then score / post id pairs.
+ */
+const COMMIT_REBUILD = `
+if redis.call('ZSCORE', KEYS[1], '${'~building'}') == false then return 0 end
+for i = 3, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('ZADD', KEYS[1], 0, '${'~built'}')
+redis.call('ZREM', KEYS[1], '${'~building'}')
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
+ * An unfollow's purge: the posts out of a built timeline; a timeline still being rebuilt is
+ * dropped instead (its rebuild may have read the follow before it ended), and is rebuilt again.
+ */
+const PURGE = `
+if redis.call('ZSCORE', KEYS[1], '${'~building'}') ~= false then
+  redis.call('DEL', KEYS[1])
+  return -1
+end
+if #ARGV == 0 then return 0 end
+return redis.call('ZREM', KEYS[1], unpack(ARGV))
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     timelineAddToMany(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
     timelineAddManyToOne(key: string, ...args: (string | number)[]): Result<number, Context>;
+    timelineCommitRebuild(key: string, ...args: (string | number)[]): Result<number, Context>;
+    timelinePurge(key: string, ...args: string[]): Result<number, Context>;
   }
 }
 
@@ -83,6 +115,8 @@ export class TimelineStore {
     this.keyPrefix = `${settings.prefix}:timeline:`;
     redis.defineCommand('timelineAddToMany', { lua: ADD_TO_MANY });
     redis.defineCommand('timelineAddManyToOne', { numberOfKeys: 1, lua: ADD_MANY_TO_ONE });
+    redis.defineCommand('timelineCommitRebuild', { numberOfKeys: 1, lua: COMMIT_REBUILD });
+    redis.defineCommand('timelinePurge', { numberOfKeys: 1, lua: PURGE });
   }
 
   key(userId: string): string {
@@ -124,21 +158,22 @@ export class TimelineStore {
 
   /**
    * Builds a missing timeline. It is marked "building" first, so that a fan-out running meanwhile
-   * writes into it: a post committed after `load` read Postgres is then not lost.
+   * writes into it: a post committed after `load` read Postgres is then not lost. Returns false when
+   * an unfollow dropped it meanwhile (the caller builds it again, from the follow list as it is now).
    */
-  async rebuild(userId: string, load: () => Promise<TimelineEntry[]>): Promise<void> {
+  async rebuild(userId: string, load: () => Promise<TimelineEntry[]>): Promise<boolean> {
     const key = this.key(userId);
     // With its TTL at once: a rebuild that fails midway must not leave a key that lives forever.
     await this.redis.multi().zadd(key, 0, BUILDING).expire(key, this.settings.ttlSeconds).exec();
     const entries = await load();
-    const multi = this.redis.multi();
-    if (entries.length > 0) multi.zadd(key, ...entries.flatMap((e) => [e.score, e.postId]));
-    multi.zadd(key, 0, BUILT);
-    multi.zrem(key, BUILDING);
-    // Keep the marker (rank 0) and the newest maxPosts.
-    multi.zremrangebyrank(key, 1, -(this.settings.maxPosts + 1));
-    multi.expire(key, this.settings.ttlSeconds);
-    await multi.exec();
+    // The script keeps the "built" marker (rank 0) and the newest maxPosts.
+    const committed = await this.redis.timelineCommitRebuild(key, this.settings.maxPosts, this.settings.ttlSeconds, ...entries.flatMap((e) => [e.score, e.postId]));
+    return committed === 1;
+  }
+
+  /** An unfollow: the followee's posts out of the timeline; a timeline being rebuilt is dropped. */
+  async purge(userId: string, postIds: string[]): Promise<void> {
+    await this.redis.timelinePurge(this.key(userId), ...postIds);
   }
 
   /**
@@ -166,6 +201,7 @@ export class TimelineStore {
     }
   }
 
+  /** Posts out of one timeline (deleted or gone posts). */
   async remove(userId: string, postIds: string[]): Promise<void> {
     if (postIds.length > 0) await this.redis.zrem(this.key(userId), ...postIds);
   }

@@ -138,6 +138,24 @@ describe('feed', () => {
     expect((await h.feedIds(reader)).ids).toHaveLength(3);
   });
 
+  it('drops a rebuild that read the follow list before an unfollow, and builds it again', async () => {
+    const { reader, alice, newestFirst } = await readerWithPosts();
+    await h.flushRedis();
+    const alicePosts = new Set((await h.database.sql`select post_id from feed_posts where author_id = ${alice}`).map((r) => r.post_id as string));
+    // The rebuild reads everything (alice included), then the unfollow is handled before it commits.
+    const committed = await h.deps.timelines.rebuild(reader, async () => {
+      const stale = newestFirst.map((postId, i) => ({ postId, score: Date.now() - i }));
+      await h.unfollow(reader, alice);
+      await applyUnfollow(h.deps, { followerId: reader, followeeId: alice });
+      return stale;
+    });
+    expect(committed).toBe(false);
+    expect(await h.deps.timelines.isBuilt(reader)).toBe(false);
+    const ids = (await h.feedIds(reader)).ids;
+    expect(ids).toHaveLength(3);
+    expect(ids.some((id) => alicePosts.has(id))).toBe(false);
+  });
+
   it('answers a missing viewer, a bad first and a foreign cursor with the contract codes', async () => {
     const anonymous = await h.call('{ feed { edges { node { id } } } }', {}, null);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
