@@ -40,7 +40,7 @@ import { loadGatewayConfig } from '../gateway/src/config.ts';
 import { startGateway } from '../gateway/src/gateway.ts';
 import { createFeedDatabase } from '../subgraphs/feed/src/db/client.ts';
 import { startInstallation } from './installation.ts';
-import { progress, round, timeIt } from './lib.ts';
+import { cleanRedisPrefix, progress, quantiles, round, timeIt } from './lib.ts';
 
 const SIZES = (process.env.FEED_BENCH_SIZES ?? '1000,10000,100000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const runsFor = (size: number) => Number(process.env.FEED_BENCH_RUNS) || (size >= 100_000 ? 5 : size >= 10_000 ? 7 : 10);
@@ -53,24 +53,10 @@ const loadBefore = loadavg().map((n) => round(n));
 const celebrityThreshold = Math.max(1_000_000, ...SIZES.map((s) => s * 2));
 const quiet = () => pino({ level: 'error' }, pino.destination(2));
 
-/** Deletes every key under `prefix:` (timelines, BullMQ queues) in the Redis at `url`. */
-async function cleanPrefix(url: string, prefix: string): Promise<number> {
-  const redis = new Redis(url);
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-    if (keys.length > 0) n += await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-  return n;
-}
-
 /** The Redis the installation will use, if it is running already (as ensureRedis finds it). */
 const existingRedis = process.env.REDIS_URL ?? ((await pingRedis('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : null);
 if (existingRedis) {
-  const leftovers = await cleanPrefix(existingRedis, 'bench-feed');
+  const leftovers = await cleanRedisPrefix(existingRedis, 'bench-feed');
   if (leftovers > 0) progress(`removed ${leftovers} keys left under bench-feed: by an earlier run`);
 }
 
@@ -96,7 +82,7 @@ async function shutdown(code: number): Promise<never> {
     // The data directory (Postgres cluster, media files, secrets) goes with the installation.
     await installation.stop();
     if (await pingRedis(redisUrl.hostname, Number(redisUrl.port || 6379))) {
-      const removed = await cleanPrefix(installation.redisUrl, PREFIX);
+      const removed = await cleanRedisPrefix(installation.redisUrl, PREFIX);
       progress(`  removed ${removed.toLocaleString()} Redis keys under ${PREFIX}:`);
       if (myzsetIsOurs) {
         const redis = new Redis(installation.redisUrl);
@@ -179,9 +165,8 @@ try {
   const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
   const stats = (samples: number[]) => {
-    const sorted = [...samples].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-    return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1)!), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+    const { p50, p99, max, mean } = quantiles(samples);
+    return { p50, p99, max, mean };
   };
 
   /** A GraphQL request to a subgraph, signed as the gateway signs it. */

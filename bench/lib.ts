@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { runMigrations } from '@shutter/db';
 import { ensurePostgres, ensureRedis, loadOrCreateSecrets, type LocalPostgres, type LocalRedis } from '@shutter/local-infra';
@@ -41,9 +42,32 @@ export async function timeIt(iterations: number, fn: () => Promise<unknown>, war
     await fn();
     samples.push(performance.now() - started);
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), mean: round(samples.reduce((a, b) => a + b, 0) / samples.length) };
+  const { p50, p99, mean } = quantiles(samples);
+  return { p50, p99, mean };
+}
+
+/** p50, p90, p99, max and mean of samples, in their unit, rounded. */
+export function quantiles(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted.at(-1)!), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+}
+
+/** Deletes every key under `prefix:` (timelines, queues, channels' sets) in the Redis at `url`; returns how many. */
+export async function cleanRedisPrefix(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url);
+  let cursor = '0';
+  let deleted = 0;
+  try {
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import { createAccessTokenIssuer } from '@shutter/auth';
 import { newId } from '@shutter/db';
 import { rssOf, startInstallation } from './installation.ts';
-import { progress, round } from './lib.ts';
+import { cleanRedisPrefix, progress, quantiles } from './lib.ts';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || 0) || fallback;
 const SOCKETS = arg('sockets', 1000);
@@ -64,16 +64,25 @@ const gatewayPid = installation.pidOn(installation.gatewayPort);
 
 // The measured sockets: each author's, here, to timestamp messages.
 const arrivals = new Map<string, (at: number) => void>();
-const measured = authors.map((author, i) =>
-  createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { authorization: `Bearer ${author.accessToken}` } }).subscribe(
+const measured = authors.map((author, i) => {
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    connectionParams: { authorization: `Bearer ${author.accessToken}` },
+    onNonLazyError: (e) => progress(`measured socket closed: ${JSON.stringify(e)}`),
+  });
+  client.subscribe(
     { query: 'subscription { notificationAdded { id kind actor { username followerCount } post { id caption media { url } author { username } } } }' },
     {
       next: () => arrivals.get(posts[i]!)?.(performance.now()),
       error: (e) => progress(`measured socket error: ${JSON.stringify(e)}`),
       complete: () => {},
     },
-  ),
-);
+  );
+  return client;
+});
 await new Promise((r) => setTimeout(r, 500));
 
 const idle = SOCKETS - AUTHORS;
@@ -119,11 +128,6 @@ for (let n = 0; n < SAMPLES; n++) {
   arrivals.delete(postId);
 }
 await tap.quit();
-const quantiles = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: round(sorted.at(-1)!) };
-};
 const latency = quantiles(samples);
 const breakdown = { likePostRoundTrip: quantiles(stages.mutation), outboxToPublish: quantiles(stages.toPublish), hydrateAndSend: quantiles(stages.hydrateAndSend) };
 progress(`  of which: likePost ${breakdown.likePostRoundTrip.p50} ms, then to the feed worker's publish ${breakdown.outboxToPublish.p50} ms, then hydration and send ${breakdown.hydrateAndSend.p50} ms (p50s)`);
@@ -146,13 +150,8 @@ console.log(JSON.stringify(results, null, 2));
 child.send('close');
 await new Promise((r) => child.once('exit', r));
 rmSync(tokensDir, { recursive: true, force: true });
-for (const stop of measured) stop();
+await Promise.all(measured.map((client) => client.dispose()));
 await installation.stop();
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', `${installation.prefix}:*`, 'COUNT', 1000);
-  if (keys.length > 0) await redis.del(...keys);
-  cursor = next;
-} while (cursor !== '0');
+await cleanRedisPrefix(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', installation.prefix);
 redis.disconnect();
 process.exit(0);

@@ -3,3 +3,8 @@ export interface GatewayContext {
   viewerId: string | null;
   requestId: string;
 }
+
+/** The token of an `Authorization: Bearer <token>` value (HTTP header or graphql-ws connectionParams). */
+export function bearerToken(authorization: unknown): string | null {
+  return typeof authorization === 'string' ? (authorization.match(/^Bearer\s+(.+)$/i)?.[1] ?? null) : null;
+}

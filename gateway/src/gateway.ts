@@ -7,9 +7,10 @@ import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { createErrorFormatter, createLogger, executeGraphQL, json, signedPostJson, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
+import { SocialGraphClient } from '@shutter/social-graph/client';
+import { createErrorFormatter, createLogger, executeGraphQL, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrlOverride, type GatewayConfig } from './config.ts';
-import type { GatewayContext } from './context.ts';
+import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live-hub.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
 import { startSubscriptionServer } from './subscriptions.ts';
@@ -117,7 +118,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // A missing, malformed or expired token makes an anonymous request: fields that need a viewer
       // answer UNAUTHENTICATED, and the header tells a client that its token is the reason.
       const authorization = request.header('authorization');
-      const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+      const bearer = bearerToken(authorization);
       const claims = bearer ? await verifier.verify(bearer) : null;
       const response = await executeGraphQL(apollo, request, async () => ({ viewerId: claims?.userId ?? null, requestId: request.requestId }));
       if (bearer && !claims) {
@@ -143,12 +144,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     redis,
     followedAmong: async (viewerId, userIds) => {
       const socialGraph = subgraphUrls.get('social-graph');
-      if (!socialGraph) return new Set();
-      const { ids } = await signedPostJson<{ ids: string[] }>(new URL('/internal/followed-among', socialGraph).href, config.GATEWAY_SIGNING_SECRET, {
-        followerId: viewerId,
-        followeeIds: userIds.slice(0, 1000),
-      });
-      return new Set(ids);
+      return socialGraph ? new SocialGraphClient(socialGraph, config.GATEWAY_SIGNING_SECRET).followedAmong(viewerId, userIds) : new Set<string>();
     },
     // Through Apollo Server itself: the same plugins, limits, plan cache and error masking as HTTP.
     hydrate: async (query, variables, viewerId) => {

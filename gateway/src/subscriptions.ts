@@ -23,6 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessTokenVerifier } from '@shutter/auth';
 import { celebritiesKey, liveChannel, type LiveTopic } from '@shutter/events';
 import type { Logger } from '@shutter/service';
+import { bearerToken } from './context.ts';
 import type { LiveHub } from './live-hub.ts';
 
 /** Each subscription field: the viewer's topics it listens on, and the query field that hydrates an event id. */
@@ -83,7 +84,7 @@ interface Extra extends Record<PropertyKey, unknown> {
 /** The token from connectionParams: `{ authorization: "Bearer <t>" }` or `{ accessToken: "<t>" }`. */
 function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | null {
   const authorization = params?.authorization ?? params?.Authorization;
-  if (typeof authorization === 'string') return authorization.match(/^Bearer\s+(.+)$/i)?.[1] ?? null;
+  if (typeof authorization === 'string') return bearerToken(authorization);
   return typeof params?.accessToken === 'string' ? params.accessToken : null;
 }
 

@@ -40,16 +40,3 @@ export async function emitEvent<E extends EventName>(
   await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
   return eventId;
 }
-
-/** Records many events of one kind in one statement (a page of notifications): same contract as emitEvent. */
-export async function emitEvents<E extends EventName>(
-  tx: Pick<AnyPgDatabase, 'insert' | 'execute'>,
-  event: E,
-  payloads: EventPayload<E>[],
-): Promise<string[]> {
-  if (payloads.length === 0) return [];
-  const rows = payloads.map((payload) => ({ id: uuidv7(), event, payload: eventCatalogue[event].payload.parse(payload) }));
-  await tx.insert(outbox).values(rows);
-  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
-  return rows.map((r) => r.id);
-}

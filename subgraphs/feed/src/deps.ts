@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { liveChannelPrefix } from '@shutter/events';
-import { MediaClient, SocialGraphClient } from './clients.ts';
+import { SocialGraphClient } from '@shutter/social-graph/client';
+import { MediaClient } from './clients.ts';
 import type { FeedConfig } from './config.ts';
 import type { FeedDb } from './db/client.ts';
 import { TimelineStore } from './timelines.ts';

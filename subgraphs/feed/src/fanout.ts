@@ -1,7 +1,8 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { celebritiesKey, liveChannel, type EventPayload } from '@shutter/events';
 import { celebrities, feedPosts } from './db/schema.ts';
 import type { FeedDeps } from './deps.ts';
+import { postsOf } from './home-feed.ts';
 import { createNotifications, deleteNotificationsOfPost } from './notifications.ts';
 import type { TimelineEntry } from './timelines.ts';
 
@@ -115,16 +116,6 @@ async function isCelebrity(deps: FeedDeps, userId: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-async function recentPostsOf(deps: FeedDeps, authorId: string, limit: number): Promise<TimelineEntry[]> {
-  const rows = await deps.db
-    .select({ postId: feedPosts.postId, createdAt: feedPosts.createdAt })
-    .from(feedPosts)
-    .where(and(eq(feedPosts.authorId, authorId), isNull(feedPosts.deletedAt)))
-    .orderBy(desc(feedPosts.createdAt), desc(feedPosts.postId))
-    .limit(limit);
-  return rows.map((r) => ({ postId: r.postId, score: r.createdAt.getTime() }));
-}
-
 /**
  * follow.created: a FOLLOW notification, and the followee's recent posts into the follower's
  * timeline. Follow and unfollow events travel on different queues and may be handled out of order,
@@ -144,14 +135,14 @@ export async function applyFollow(deps: FeedDeps, event: EventPayload<'follow.cr
   ]);
   // A celebrity's posts are merged in at read; copying them would only crowd the timeline.
   if (await isCelebrity(deps, event.followeeId)) return;
-  await deps.timelines.addManyToOne(event.followerId, await recentPostsOf(deps, event.followeeId, FOLLOW_BACKFILL_POSTS));
+  await deps.timelines.addManyToOne(event.followerId, await postsOf(deps, [event.followeeId], null, FOLLOW_BACKFILL_POSTS));
 }
 
 /** follow.deleted: the followee's posts out of the follower's timeline, unless they follow again. */
 export async function applyUnfollow(deps: FeedDeps, event: EventPayload<'follow.deleted'>): Promise<void> {
   const following = await deps.socialGraph.followedAmong(event.followerId, [event.followeeId]);
   if (following.has(event.followeeId)) return;
-  const posts = await recentPostsOf(deps, event.followeeId, deps.maxPosts);
+  const posts = await postsOf(deps, [event.followeeId], null, deps.maxPosts);
   // A timeline being rebuilt right now is dropped rather than purged: its rebuild may have read
   // the follow list before this unfollow, and would put the posts back.
   await deps.timelines.purge(

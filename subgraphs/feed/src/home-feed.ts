@@ -24,8 +24,8 @@ const newerFirst = (a: TimelineEntry, b: TimelineEntry) => b.score - a.score || 
 const olderThan = (position: TimelineEntry) =>
   sql`(${feedPosts.createdAt}, ${feedPosts.postId}) < (${new Date(position.score).toISOString()}::timestamptz, ${position.postId}::uuid)`;
 
-/** Published, not deleted posts of some authors, newest first, older than a position. */
-async function postsOf(deps: FeedDeps, authorIds: string[], before: TimelineEntry | null, limit: number): Promise<TimelineEntry[]> {
+/** Published, not deleted posts of some authors, newest first, older than a position (if given). */
+export async function postsOf(deps: FeedDeps, authorIds: string[], before: TimelineEntry | null, limit: number): Promise<TimelineEntry[]> {
   if (authorIds.length === 0) return [];
   const rows = await deps.db
     .select({ postId: feedPosts.postId, createdAt: feedPosts.createdAt })

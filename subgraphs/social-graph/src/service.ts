@@ -7,6 +7,7 @@ import { createLogger, json, startSubgraphServer, type Logger, type RunningSubgr
 import type { SocialGraphConfig } from './config.ts';
 import { createSocialGraphContext } from './context.ts';
 import { createSocialGraphDatabase } from './db/client.ts';
+import { INTERNAL_PATHS } from './client.ts';
 import { followedAmong, followIdsPage } from './follows.ts';
 import { resolvers } from './resolvers/index.ts';
 import { UsersClient } from './users-client.ts';
@@ -18,12 +19,6 @@ const userId = z.string().refine(isId, 'not an id');
 const idsPageRequest = z.object({ userId, after: z.string().nullish(), limit: z.number().int().min(1).max(1000).default(1000) });
 const followedAmongRequest = z.object({ followerId: userId, followeeIds: z.array(z.string()).max(1000) });
 
-/** The internal endpoints, for the feed (signed like every request here; never routed by the gateway). */
-export const INTERNAL_PATHS = {
-  followerIds: '/internal/follower-ids',
-  followeeIds: '/internal/followee-ids',
-  followedAmong: '/internal/followed-among',
-} as const;
 export const FOLLOWER_IDS_PATH = INTERNAL_PATHS.followerIds;
 
 /** A JSON-in, JSON-out route whose body is checked by `schema`; a bad body is a 400 that says why. */
