@@ -129,6 +129,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   });
 
   const hub = new LiveHub(config.REDIS_URL, logger);
+  // Known once Apollo has started (the gateway built a data source per subgraph).
+  const socialGraphUrl = subgraphUrls.get('social-graph');
+  const socialGraph = socialGraphUrl ? new SocialGraphClient(socialGraphUrl, config.GATEWAY_SIGNING_SECRET) : null;
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   const live = startSubscriptionServer({
     server: http.server,
@@ -142,10 +145,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     hub,
     prefix: config.QUEUE_PREFIX,
     redis,
-    followedAmong: async (viewerId, userIds) => {
-      const socialGraph = subgraphUrls.get('social-graph');
-      return socialGraph ? new SocialGraphClient(socialGraph, config.GATEWAY_SIGNING_SECRET).followedAmong(viewerId, userIds) : new Set<string>();
-    },
+    followedAmong: async (viewerId, userIds) => (socialGraph ? socialGraph.followedAmong(viewerId, userIds) : new Set<string>()),
     // Through Apollo Server itself: the same plugins, limits, plan cache and error masking as HTTP.
     hydrate: async (query, variables, viewerId) => {
       const response = await apollo.executeOperation({ query, variables }, { contextValue: { viewerId, requestId: randomUUID() } });
