@@ -43,5 +43,9 @@ export function decryptWebPush(body: Buffer, browser: TestBrowser): string {
 export function newTestVapidKeys(): { VAPID_PUBLIC_KEY: string; VAPID_PRIVATE_KEY: string } {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return { VAPID_PUBLIC_KEY: ecdh.getPublicKey().toString('base64url'), VAPID_PRIVATE_KEY: ecdh.getPrivateKey().toString('base64url') };
+  // getPrivateKey() drops leading zero bytes (1 key in 256): VAPID wants all 32.
+  const privateKey = Buffer.alloc(32);
+  const raw = ecdh.getPrivateKey();
+  raw.copy(privateKey, 32 - raw.length);
+  return { VAPID_PUBLIC_KEY: ecdh.getPublicKey().toString('base64url'), VAPID_PRIVATE_KEY: privateKey.toString('base64url') };
 }
