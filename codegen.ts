@@ -45,10 +45,10 @@ const config: CodegenConfig = {
         ...sharedConfig,
         contextType: '../context.ts#MediaContext',
         mappers: {
-          User: '../posts.ts#UserRef',
+          User: '../loaders.ts#UserRef',
           Post: '../db/schema.ts#PostRow',
           Comment: '../db/schema.ts#CommentRow',
-          Image: '../posts.ts#ImageView',
+          Image: '../loaders.ts#ImageView',
         },
       },
     },

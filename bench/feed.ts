@@ -33,12 +33,11 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { createAccessTokenIssuer, signRequest } from '@shutter/auth';
 import { newId } from '@shutter/db';
-import { createRedisConnection, liveChannel } from '@shutter/events';
-import { FEED_QUEUES, createFeedDeps, loadFeedConfig, type TimelineStore } from '@shutter/feed';
+import { createRedisConnection, eventCatalogue } from '@shutter/events';
+import { createFeedDeps, feedDatabase, loadFeedConfig, type TimelineStore } from '@shutter/feed';
 import { pingRedis } from '@shutter/local-infra';
 import { loadGatewayConfig } from '../gateway/src/config.ts';
 import { startGateway } from '../gateway/src/gateway.ts';
-import { createFeedDatabase } from '../subgraphs/feed/src/db/client.ts';
 import { startInstallation } from './installation.ts';
 import { cleanRedisPrefix, progress, quantiles, round, timeIt } from './lib.ts';
 
@@ -119,13 +118,14 @@ try {
     CELEBRITY_FOLLOWER_THRESHOLD: String(celebrityThreshold),
     LOG_LEVEL: 'error',
   });
-  const feedDatabase = createFeedDatabase(feedConfig.FEED_DATABASE_URL, { max: 1 });
-  closers.push({ name: 'feed database', close: () => feedDatabase.close() });
-  const timelines: TimelineStore = createFeedDeps(feedConfig, feedDatabase.db, r).timelines;
+  const feedDb = feedDatabase.connect(feedConfig.FEED_DATABASE_URL, { max: 1 });
+  closers.push({ name: 'feed database', close: () => feedDb.close() });
+  const feedDeps = createFeedDeps(feedConfig, feedDb.db, r);
+  const timelines: TimelineStore = feedDeps.timelines;
   const queueConnection = createRedisConnection(installation.redisUrl);
   closers.push({ name: 'queue connection', close: async () => queueConnection.disconnect() });
   // Every queue the fan-out and its consequences run through: the feed's, media's (uploads), users' (pushes).
-  const WATCHED = [...FEED_QUEUES, 'media.process-upload', 'users.push-notification', 'users.push-deliver'];
+  const WATCHED = [...new Set(Object.values(eventCatalogue).flatMap((e) => [...e.queues])), 'users.push-deliver'];
   const queues = new Map(WATCHED.map((name) => [name, new Queue(name, { connection: queueConnection, prefix: PREFIX })]));
   closers.push({ name: 'queues', close: () => Promise.all([...queues.values()].map((q) => q.close())) });
   const postCreatedQueue = queues.get('feed.post-created')!;
@@ -332,7 +332,7 @@ try {
       if (count >= 50_000 && (i + 1) % 20 === 0) progress(`  timelines: ${((i + 1) * 1000).toLocaleString()} / ${count.toLocaleString()}`);
     }
     progress(`  ${count.toLocaleString()} timelines made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    await subscriber.subscribe(liveChannel(PREFIX, 'feed', followers[0]!));
+    await subscriber.subscribe(feedDeps.live.feed(followers[0]!));
     return { authorId, token, followers };
   };
 
@@ -363,7 +363,7 @@ try {
   }
 
   const fanOutRun = async (author: Author, uploadId: string, label: string): Promise<RunResult> => {
-    const channel = liveChannel(PREFIX, 'feed', author.followers[0]!);
+    const channel = feedDeps.live.feed(author.followers[0]!);
     const created = must(await viaGateway({ query: CREATE_POST, variables: { input: { uploadIds: [uploadId], caption: label } } }, author.token), 'createPost');
     const t0 = performance.now();
     const wall0 = Date.now();

@@ -9,14 +9,15 @@ import { writeFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { pino } from 'pino';
 import { signRequest } from '@shutter/auth';
-import { encodeCursor } from '@shutter/service';
-import { FOLLOWER_IDS_PATH, loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
+import { followerIdsEndpoint } from '@shutter/contracts';
+import { timeIdCursor } from '@shutter/service';
+import { loadSocialGraphConfig, socialGraphDatabase, startSocialGraphService } from '@shutter/social-graph';
 import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt } from './lib.ts';
 
 const count = Number(process.argv[process.argv.indexOf('--followers') + 1] || 0) || 1_000_000;
 const { pg, redis } = await benchInfra();
 const dbName = 'bench_social_graph';
-const url = await freshDatabase(pg.adminUrl, dbName, socialGraphMigrationsFolder);
+const url = await freshDatabase(pg.adminUrl, dbName, socialGraphDatabase);
 const sql = postgres(url, { max: 1, onnotice: () => {} });
 const target = randomUUID();
 
@@ -34,7 +35,7 @@ progress(`seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 const [edge] = await sql<{ created_at: Date; follower_id: string }[]>`
   select created_at, follower_id from follows where followee_id = ${target}
   order by created_at, follower_id offset 20 limit 1`;
-const lastPageCursor = encodeCursor([edge!.created_at.getTime(), edge!.follower_id]);
+const lastPageCursor = timeIdCursor.encode([edge!.created_at.getTime(), edge!.follower_id]);
 
 const secret = randomBytes(32).toString('base64url');
 const service = await startSocialGraphService(
@@ -77,7 +78,7 @@ let ids = 0;
 let pages = 0;
 let after: string | null = null;
 do {
-  const page = await signedPost(FOLLOWER_IDS_PATH, { userId: target, limit: 1000, after });
+  const page = await signedPost(followerIdsEndpoint.path, { userId: target, limit: 1000, after });
   ids += page.ids.length;
   pages++;
   after = page.nextCursor;

@@ -16,14 +16,14 @@ export async function benchInfra(): Promise<{ pg: LocalPostgres; redis: LocalRed
 }
 
 /** A fresh database named `name`, migrated with the given folder. */
-export async function freshDatabase(adminUrl: string, name: string, migrationsFolder: string): Promise<string> {
+export async function freshDatabase(adminUrl: string, name: string, service: { migrationsFolder: string }): Promise<string> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.unsafe(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  await runMigrations(url.toString(), migrationsFolder);
+  await runMigrations(url.toString(), service.migrationsFolder);
   return url.toString();
 }
 

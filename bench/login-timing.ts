@@ -4,20 +4,19 @@
  *   npx tsx bench/login-timing.ts
  */
 import { writeFileSync } from 'node:fs';
-import { createAccessTokenIssuer, generateAccessTokenKeys } from '@shutter/auth';
-import { usersMigrationsFolder } from '@shutter/users';
+import { createAccessTokenIssuer, newAccessTokenKeys } from '@shutter/auth';
+import { usersDatabase } from '@shutter/users';
 import { Accounts } from '../subgraphs/users/src/auth.ts';
-import { createUsersDatabase } from '../subgraphs/users/src/db/client.ts';
 import { usersConfigSchema } from '../subgraphs/users/src/config.ts';
 import { benchInfra, dropDatabase, freshDatabase, timeIt } from './lib.ts';
 
 const { pg, redis } = await benchInfra();
-const url = await freshDatabase(pg.adminUrl, 'bench_users', usersMigrationsFolder);
-const database = createUsersDatabase(url);
+const url = await freshDatabase(pg.adminUrl, 'bench_users', usersDatabase);
+const database = usersDatabase.connect(url);
 const defaults = usersConfigSchema.shape;
 const argon2 = { memoryCost: defaults.ARGON2_MEMORY_KIB.parse(undefined), timeCost: defaults.ARGON2_TIME_COST.parse(undefined) };
-const keys = await generateAccessTokenKeys();
-const accounts = new Accounts(database.db, { tokens: await createAccessTokenIssuer(keys.privateKeyPem, 900), refreshTokenTtlDays: 30, argon2 });
+const keys = newAccessTokenKeys();
+const accounts = new Accounts(database.db, { tokens: await createAccessTokenIssuer(keys.privateKey, 900), refreshTokenTtlDays: 30, argon2 });
 await accounts.signUp({ username: 'timing', email: 'timing@example.com', password: 'the right password' });
 const attempt = (usernameOrEmail: string) => accounts.logIn({ usernameOrEmail, password: 'a wrong password' }).catch(() => undefined);
 const wrongPassword = await timeIt(100, () => attempt('timing'), 5);

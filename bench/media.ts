@@ -14,8 +14,7 @@ import postgres from 'postgres';
 import sharp from 'sharp';
 import { pino } from 'pino';
 import { signRequest } from '@shutter/auth';
-import { loadMediaConfig, mediaMigrationsFolder, renderVariants, startMediaService } from '@shutter/media';
-import { createMediaDatabase } from '../subgraphs/media/src/db/client.ts';
+import { loadMediaConfig, mediaDatabase, renderVariants, startMediaService } from '@shutter/media';
 import { processUpload } from '../subgraphs/media/src/processing.ts';
 import { LocalStorage } from '../subgraphs/media/src/storage/index.ts';
 import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt } from './lib.ts';
@@ -23,10 +22,10 @@ import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt } from
 sharp.concurrency(0);
 const { pg, redis } = await benchInfra();
 const dbName = 'bench_media';
-const url = await freshDatabase(pg.adminUrl, dbName, mediaMigrationsFolder);
+const url = await freshDatabase(pg.adminUrl, dbName, mediaDatabase);
 const storageDir = mkdtempSync(join(tmpdir(), 'bench-media-'));
 const storage = new LocalStorage(storageDir);
-const database = createMediaDatabase(url, { max: 4 });
+const database = mediaDatabase.connect(url, { max: 4 });
 const sql = postgres(url, { max: 1, onnotice: () => {} });
 const log = pino({ level: 'silent' });
 

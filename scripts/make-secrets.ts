@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes, generateKeyPairSync } from 'node:crypto';
+import { newAccessTokenKeys, newSecret, newVapidKeys } from '@shutter/auth';
 
 const folder = process.argv[2];
 if (!folder) {
@@ -19,22 +19,17 @@ const signing = join(folder, 'gateway_signing_secret');
 if (existsSync(signing)) {
   console.log(`secrets: kept those in ${folder}`);
 } else {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
+  const { privateKey, publicKey } = newAccessTokenKeys();
   writeFileSync(join(folder, 'access_token_private_key.pem'), privateKey, { mode: 0o640 });
   writeFileSync(join(folder, 'access_token_public_key.pem'), publicKey, { mode: 0o644 });
-  writeFileSync(signing, randomBytes(32).toString('base64url'), { mode: 0o640 });
+  writeFileSync(signing, newSecret(), { mode: 0o640 });
   console.log(`secrets: made new ones in ${folder}`);
 }
 
 const vapidPrivate = join(folder, 'vapid_private_key');
 if (!existsSync(vapidPrivate)) {
-  // Web Push's VAPID keys are P-256: the public key as an uncompressed point, the private key as d.
-  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  const publicKey = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]).toString('base64url');
-  writeFileSync(join(folder, 'vapid_public_key'), publicKey, { mode: 0o644 });
-  writeFileSync(vapidPrivate, jwk.d!, { mode: 0o640 });
+  const vapid = newVapidKeys();
+  writeFileSync(join(folder, 'vapid_public_key'), vapid.publicKey, { mode: 0o644 });
+  writeFileSync(vapidPrivate, vapid.privateKey, { mode: 0o640 });
   console.log(`secrets: made the VAPID keys in ${folder}`);
 }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PORTS, envPrefix } from '@shutter/config';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +24,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
   {
     name: 'users',
     dir: 'subgraphs/users',
-    port: 4001,
+    port: DEFAULT_PORTS.users,
     databaseEnv: 'USERS_DATABASE_URL',
     database: 'shutter_users',
     // Push delivery: it owns the devices.
@@ -38,7 +39,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
   {
     name: 'media',
     dir: 'subgraphs/media',
-    port: 4002,
+    port: DEFAULT_PORTS.media,
     databaseEnv: 'MEDIA_DATABASE_URL',
     database: 'shutter_media',
     worker: 'src/worker.ts',
@@ -50,7 +51,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
   {
     name: 'social-graph',
     dir: 'subgraphs/social-graph',
-    port: 4003,
+    port: DEFAULT_PORTS['social-graph'],
     databaseEnv: 'SOCIAL_GRAPH_DATABASE_URL',
     database: 'shutter_social_graph',
     worker: 'src/worker.ts',
@@ -58,14 +59,14 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
   {
     name: 'feed',
     dir: 'subgraphs/feed',
-    port: 4004,
+    port: DEFAULT_PORTS.feed,
     databaseEnv: 'FEED_DATABASE_URL',
     database: 'shutter_feed',
     worker: 'src/worker.ts',
   },
 ];
 
-export const GATEWAY_PORT = 4000;
+export const GATEWAY_PORT = DEFAULT_PORTS.gateway;
 
-export const urlEnvOf = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
-export const portEnvOf = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+export const urlEnvOf = (name: string) => `${envPrefix(name)}_URL`;
+export const portEnvOf = (name: string) => `${envPrefix(name)}_PORT`;

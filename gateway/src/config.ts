@@ -1,27 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { env, loadConfig, z } from '@shutter/config';
-
-const optionalUrl = () => env.url().optional();
+import { baseFields, ConfigError, DEFAULT_PORTS, envPrefix, listenFields, loadConfig, z } from '@shutter/config';
 
 export const gatewayConfigSchema = z.object({
-  NODE_ENV: env.nodeEnv(),
-  LOG_LEVEL: env.logLevel(),
-  GATEWAY_HOST: z.string().default('127.0.0.1'),
-  GATEWAY_PORT: env.port(4000),
+  ...baseFields,
+  ...listenFields('GATEWAY', DEFAULT_PORTS.gateway),
   SUPERGRAPH_PATH: z.string().default(fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url))),
-  GATEWAY_SIGNING_SECRET: env.secret(32),
   ACCESS_TOKEN_PUBLIC_KEY: z
     .string()
     .transform((value) => value.replace(/\\n/g, '\n'))
     .refine((value) => value.includes('-----BEGIN PUBLIC KEY-----'), { message: 'must be a PEM "PUBLIC KEY"' }),
-  // Where each subgraph is; the supergraph's own URLs (local defaults) are used for any not set.
-  USERS_URL: optionalUrl(),
-  MEDIA_URL: optionalUrl(),
-  SOCIAL_GRAPH_URL: optionalUrl(),
-  FEED_URL: optionalUrl(),
-  // Live updates: the Redis the feed publishes on, under the installation's prefix.
-  REDIS_URL: env.redisUrl(),
-  QUEUE_PREFIX: z.string().min(1).default('shutter'),
   SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(10),
   CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(15_000),
@@ -31,14 +18,32 @@ export const gatewayConfigSchema = z.object({
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).default(64),
 });
 
-export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema> & {
+  /** The `*_URL` variables given, read by subgraphUrls once the supergraph says which subgraphs there are. */
+  urlVariables: Record<string, string | undefined>;
+};
 
-export const loadGatewayConfig = (source: Record<string, string | undefined> = process.env) =>
-  loadConfig('gateway', gatewayConfigSchema, source);
+export const loadGatewayConfig = (source: Record<string, string | undefined> = process.env): GatewayConfig => ({
+  ...loadConfig('gateway', gatewayConfigSchema, source),
+  urlVariables: Object.fromEntries(Object.entries(source).filter(([name]) => name.endsWith('_URL'))),
+});
 
-/** The env setting that overrides a subgraph's URL, by the subgraph's name in the supergraph. */
-export function subgraphUrlOverride(config: GatewayConfig, name: string): string | undefined {
-  const key = `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL` as keyof GatewayConfig;
-  const value = config[key];
-  return typeof value === 'string' ? value : undefined;
+/**
+ * Where each subgraph is: `<NAME>_URL` for the subgraph NAME of the supergraph (SOCIAL_GRAPH_URL for
+ * `social-graph`), else the URL the supergraph was composed with (the local defaults). Read for
+ * whatever subgraphs the supergraph has, so the gateway's config names none; every bad value is
+ * reported at once, as loadConfig does.
+ */
+export function subgraphUrls(subgraphs: { name: string; url: string }[], source: Record<string, string | undefined>): Map<string, string> {
+  const urls = new Map<string, string>();
+  const problems: string[] = [];
+  for (const { name, url } of subgraphs) {
+    const key = `${envPrefix(name)}_URL`;
+    const given = source[key];
+    if (given === undefined || given === '') urls.set(name, url);
+    else if (!URL.canParse(given) || !/^https?:$/.test(new URL(given).protocol)) problems.push(`${key}: must be an http(s) URL`);
+    else urls.set(name, given);
+  }
+  if (problems.length > 0) throw new ConfigError('gateway', problems);
+  return urls;
 }

@@ -5,15 +5,15 @@ import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPag
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { SocialGraphClient } from '@shutter/social-graph/client';
+import { LiveChannelsClient } from '@shutter/contracts';
 import { createErrorFormatter, createLogger, executeGraphQL, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
-import { subgraphUrlOverride, type GatewayConfig } from './config.ts';
+import { subgraphUrls as configuredSubgraphUrls, type GatewayConfig } from './config.ts';
 import { bearerToken, type GatewayContext } from './context.ts';
-import { LiveHub } from './live-hub.ts';
+import { LiveHub } from './live/hub.ts';
+import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
+import { startLiveServer } from './live/server.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
-import { startSubscriptionServer } from './subscriptions.ts';
 
 /** Operation limits, applied before planning: a hostile query costs a validation pass, not a fan-out. */
 export const OPERATION_LIMITS = {
@@ -51,15 +51,14 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
   const production = config.NODE_ENV === 'production';
   const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
-  const subgraphUrls = new Map<string, string>();
+  const subgraphUrls = configuredSubgraphUrls(supergraphSubgraphs(supergraphSdl), config.urlVariables);
   const dataSources: SignedSubgraphDataSource[] = [];
 
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => {
-      const target = subgraphUrlOverride(config, name) ?? url;
-      if (!target) throw new Error(`No URL for subgraph "${name}": set ${name.toUpperCase()}_URL`);
-      subgraphUrls.set(name, target);
+    buildService: ({ name }) => {
+      const target = subgraphUrls.get(name);
+      if (!target) throw new Error(`the supergraph names a subgraph "${name}" it gives no URL for`);
       const dataSource = new SignedSubgraphDataSource(target, config.GATEWAY_SIGNING_SECRET);
       dataSources.push(dataSource);
       return dataSource;
@@ -129,11 +128,13 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   });
 
   const hub = new LiveHub(config.REDIS_URL, logger);
-  // Known once Apollo has started (the gateway built a data source per subgraph).
-  const socialGraphUrl = subgraphUrls.get('social-graph');
-  const socialGraph = socialGraphUrl ? new SocialGraphClient(socialGraphUrl, config.GATEWAY_SIGNING_SECRET) : null;
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  const live = startSubscriptionServer({
+  // Each Subscription field's owner, and a client of its live-channels endpoint.
+  const liveOwners = new Map<string, LiveChannelsClient>();
+  for (const [field, subgraph] of subscriptionOwners(supergraphSdl)) {
+    const url = subgraphUrls.get(subgraph);
+    if (url) liveOwners.set(field, new LiveChannelsClient({ name: subgraph, url, signingSecret: config.GATEWAY_SIGNING_SECRET }));
+  }
+  const live = startLiveServer({
     server: http.server,
     path: '/graphql',
     schema: () => {
@@ -143,9 +144,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     validationRules: armor.validationRules,
     verifier,
     hub,
-    prefix: config.QUEUE_PREFIX,
-    redis,
-    followedAmong: async (viewerId, userIds) => (socialGraph ? socialGraph.followedAmong(viewerId, userIds) : new Set<string>()),
+    route: (field, viewerId) => liveOwners.get(field)?.channels(field, viewerId) ?? null,
     // Through Apollo Server itself: the same plugins, limits, plan cache and error masking as HTTP.
     hydrate: async (query, variables, viewerId) => {
       const response = await apollo.executeOperation({ query, variables }, { contextValue: { viewerId, requestId: randomUUID() } });
@@ -180,7 +179,6 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await apollo.stop();
       await Promise.all(dataSources.map((d) => d.close()));
       await hub.close();
-      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { createTestDatabase, createTestSecrets, dropRedisPrefix, graphql, newTestVapidKeys, testRedisPrefix, testRedisUrl, type GraphQLCall, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
-import { usersTestConfig, startUsersService, startUsersWorker, usersMigrationsFolder, type UsersService } from '@shutter/users';
-import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService, startSocialGraphWorker } from '@shutter/social-graph';
-import { feedMigrationsFolder, loadFeedConfig, startFeedService, startFeedWorker } from '@shutter/feed';
-import { loadMediaConfig, mediaMigrationsFolder, startMediaService, startMediaWorker } from '@shutter/media';
+import { startUsersService, startUsersWorker, usersDatabase, type UsersService } from '@shutter/users';
+import { usersTestConfig } from '@shutter/users/testing';
+import { loadSocialGraphConfig, socialGraphDatabase, startSocialGraphService, startSocialGraphWorker } from '@shutter/social-graph';
+import { feedDatabase, loadFeedConfig, startFeedService, startFeedWorker } from '@shutter/feed';
+import { loadMediaConfig, mediaDatabase, startMediaService, startMediaWorker } from '@shutter/media';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,12 +39,12 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
   // One prefix for the whole stack: its services share queues, as in one installation.
   const queuePrefix = testRedisPrefix();
   const databases: TestDatabase[] = [];
-  const database = async (folder: string) => {
+  const database = async (folder: { migrationsFolder: string }) => {
     const created = await createTestDatabase(folder);
     databases.push(created);
     return created.url;
   };
-  const usersConfig = usersTestConfig(await database(usersMigrationsFolder), secrets, {
+  const usersConfig = usersTestConfig(await database(usersDatabase), secrets, {
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: queuePrefix,
     ...newTestVapidKeys(),
@@ -52,7 +53,7 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
   // Push delivery: notifications from the feed reach registered devices.
   const usersWorker = await startUsersWorker(usersConfig, { logger: pino({ level: 'silent' }) });
   const socialGraphConfig = loadSocialGraphConfig({
-      SOCIAL_GRAPH_DATABASE_URL: await database(socialGraphMigrationsFolder),
+      SOCIAL_GRAPH_DATABASE_URL: await database(socialGraphDatabase),
       SOCIAL_GRAPH_PORT: '0',
       GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
       USERS_URL: `${users.url}/graphql`,
@@ -64,7 +65,7 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
   const socialGraphWorker = await startSocialGraphWorker(socialGraphConfig, { logger: pino({ level: 'silent' }) });
   const storageDir = mkdtempSync(join(tmpdir(), 'shutter-stack-media-'));
   const mediaConfig = loadMediaConfig({
-    MEDIA_DATABASE_URL: await database(mediaMigrationsFolder),
+    MEDIA_DATABASE_URL: await database(mediaDatabase),
     MEDIA_PORT: '0',
     MEDIA_STORAGE_DIR: storageDir,
     GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
@@ -75,7 +76,7 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
   const media = await startMediaService(mediaConfig);
   const mediaWorker = await startMediaWorker(mediaConfig, { logger: pino({ level: 'silent' }) });
   const feedConfig = loadFeedConfig({
-    FEED_DATABASE_URL: await database(feedMigrationsFolder),
+    FEED_DATABASE_URL: await database(feedDatabase),
     FEED_PORT: '0',
     GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
     SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,

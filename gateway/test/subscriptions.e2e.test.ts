@@ -4,9 +4,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenIssuer } from '@shutter/auth';
 import { newId } from '@shutter/db';
-import { celebritiesKey } from '@shutter/events';
-import { testRedisUrl } from '@shutter/testing';
-import { Redis } from 'ioredis';
+import { dropRedisPrefix } from '@shutter/testing';
 import type { RunningGateway } from '../src/gateway.ts';
 import { startStack, type Stack } from './stack.ts';
 
@@ -53,6 +51,12 @@ function subscribe(client: Client, query: string, variables: Record<string, unkn
 
 
 const follow = (token: string, userId: string) => stack.query({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: userId }, token });
+/** Waits until a post is in the reader's feed: for a celebrity's first post, the sign the feed has recorded them. */
+const inFeed = (token: string, caption: string) =>
+  expect
+    .poll(async () => ((await stack.query({ query: '{ feed { edges { node { caption } } } }', token })).data?.feed.edges ?? []).map((e: any) => e.node.caption), { timeout: 10_000 })
+    .toContain(caption);
+const becameCelebrity = inFeed;
 const like = (token: string, postId: string) => stack.query({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId }, token });
 
 /** Waits until a gateway listens on the user's channel: only then can an event reach the subscription. */
@@ -113,9 +117,7 @@ describe('subscriptions through the gateway', () => {
     await follow(reader.token, star.id);
     await follow(other.token, star.id);
     await stack.createPhotoPost(star.token, 'first'); // found to be above the threshold when it is fanned out
-    const redis = new Redis(testRedisUrl());
-    await expect.poll(() => redis.sismember(celebritiesKey(stack.queuePrefix), star.id), { timeout: 10_000 }).toBe(1);
-    redis.disconnect();
+    await becameCelebrity(reader.token, 'first');
     const { client } = connect(reader.token);
     const live = subscribe(client, 'subscription { feedPostAdded { id caption } }');
     await settle(star.id, { topic: 'celebrity' });
@@ -124,6 +126,62 @@ describe('subscriptions through the gateway', () => {
     expect(live.messages[0].data.feedPostAdded).toEqual({ id: postId, caption: 'for my many fans' });
     const feed = await stack.query({ query: '{ feed { edges { node { caption } } } }', token: reader.token });
     expect(feed.data!.feed.edges.map((e: any) => e.node.caption)).toEqual(['for my many fans', 'first']);
+  }, 40_000);
+
+  it("a celebrity's posts still reach a live subscriber after Redis has lost the feed's data", async () => {
+    const reader = await stack.signUp('flush_reader');
+    const star = await stack.signUp('flush_star');
+    const other = await stack.signUp('flush_other');
+    await follow(reader.token, star.id);
+    await follow(other.token, star.id);
+    await stack.createPhotoPost(star.token, 'before the flush');
+    await becameCelebrity(reader.token, 'before the flush');
+    const live = subscribe(connect(reader.token).client, 'subscription { feedPostAdded { caption } }');
+    await settle(star.id, { topic: 'celebrity' });
+    // Every key of the installation goes (timelines, followed-celebrity sets, queues), as in a
+    // Redis restart without persistence; the celebrities table in Postgres stays.
+    await dropRedisPrefix(stack.queuePrefix);
+    await stack.createPhotoPost(star.token, 'after the flush');
+    await expect.poll(() => live.messages.map((m) => m.data.feedPostAdded.caption), { timeout: 10_000 }).toEqual(['after the flush']);
+    // The reader's set is made again from Postgres and social-graph: both posts are in the feed.
+    await inFeed(reader.token, 'before the flush');
+    await inFeed(reader.token, 'after the flush');
+  }, 40_000);
+
+  it('a subscriber hears a celebrity it follows after subscribing', async () => {
+    const reader = await stack.signUp('late_follow_reader');
+    const star = await stack.signUp('late_follow_star');
+    const fans = [await stack.signUp('late_follow_fan1'), await stack.signUp('late_follow_fan2')];
+    for (const fan of fans) await follow(fan.token, star.id);
+    await stack.createPhotoPost(star.token, 'already famous');
+    await becameCelebrity(fans[0]!.token, 'already famous');
+    const live = subscribe(connect(reader.token).client, 'subscription { feedPostAdded { caption } }');
+    await settle(reader.id, { topic: 'feed' });
+    await follow(reader.token, star.id);
+    // follow.created tells the reader's subscription to ask for its channels again.
+    await settle(star.id, { topic: 'celebrity', subscriptions: 1 });
+    await stack.createPhotoPost(star.token, 'for the new fan');
+    await expect.poll(() => live.messages.map((m) => m.data.feedPostAdded.caption), { timeout: 10_000 }).toEqual(['for the new fan']);
+  }, 40_000);
+
+  it('a subscriber hears an author who becomes a celebrity after it subscribed', async () => {
+    const reader = await stack.signUp('rising_reader');
+    const author = await stack.signUp('rising_author');
+    await follow(reader.token, author.id);
+    await stack.query({ query: '{ feed { edges { node { id } } } }', token: reader.token }); // an active reader
+    const live = subscribe(connect(reader.token).client, 'subscription { feedPostAdded { caption } }');
+    await settle(reader.id, { topic: 'feed' });
+    await stack.createPhotoPost(author.token, 'one follower');
+    await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(1);
+    // A second follower takes the author over the threshold (one): the next post makes them a celebrity.
+    const fan = await stack.signUp('rising_fan');
+    await follow(fan.token, author.id);
+    await stack.createPhotoPost(author.token, 'now famous');
+    await expect.poll(() => live.messages.length, { timeout: 10_000 }).toBe(2);
+    // From then on the subscription listens on the author's channel too.
+    await settle(author.id, { topic: 'celebrity' });
+    await stack.createPhotoPost(author.token, 'famous again');
+    await expect.poll(() => live.messages.map((m) => m.data.feedPostAdded.caption), { timeout: 10_000 }).toEqual(['one follower', 'now famous', 'famous again']);
   }, 40_000);
 
   it('with two gateways, each client receives its own events once, through the gateway it is on', async () => {

@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify, importPKCS8, importSPKI, exportPKCS8, exportSPKI, generateKeyPair, errors } from 'jose';
+import { SignJWT, jwtVerify, importPKCS8, importSPKI, errors } from 'jose';
 
 /**
  * Access tokens: short-lived JWTs signed with EdDSA (Ed25519). The users subgraph holds the private
@@ -60,10 +60,4 @@ export async function createAccessTokenVerifier(publicKeyPem: string): Promise<A
       }
     },
   };
-}
-
-/** A fresh Ed25519 key pair as PEM strings (used by `npm start` and tests to provision keys). */
-export async function generateAccessTokenKeys(): Promise<{ privateKeyPem: string; publicKeyPem: string }> {
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
-  return { privateKeyPem: await exportPKCS8(privateKey), publicKeyPem: await exportSPKI(publicKey) };
 }

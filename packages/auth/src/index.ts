@@ -1,2 +1,3 @@
 export * from './access-token.ts';
 export * from './request-signature.ts';
+export * from './keys.ts';

@@ -2,27 +2,27 @@ import { describe, expect, it } from 'vitest';
 import {
   createAccessTokenIssuer,
   createAccessTokenVerifier,
-  generateAccessTokenKeys,
+  newAccessTokenKeys,
   signRequest,
   verifyRequestSignature,
 } from '../src/index.ts';
 
 describe('access tokens', () => {
   it('round-trips claims and rejects tokens from another key, tampered or expired', async () => {
-    const keys = await generateAccessTokenKeys();
-    const other = await generateAccessTokenKeys();
-    const issuer = await createAccessTokenIssuer(keys.privateKeyPem, 900);
-    const verifier = await createAccessTokenVerifier(keys.publicKeyPem);
+    const keys = newAccessTokenKeys();
+    const other = newAccessTokenKeys();
+    const issuer = await createAccessTokenIssuer(keys.privateKey, 900);
+    const verifier = await createAccessTokenVerifier(keys.publicKey);
     const { token, expiresAt } = await issuer.issue({ userId: 'u1', sessionId: 's1' });
     expect(expiresAt.getTime()).toBeGreaterThan(Date.now() + 890_000);
     expect(await verifier.verify(token)).toMatchObject({ userId: 'u1', sessionId: 's1' });
 
-    const forged = await (await createAccessTokenIssuer(other.privateKeyPem, 900)).issue({ userId: 'u1', sessionId: 's1' });
+    const forged = await (await createAccessTokenIssuer(other.privateKey, 900)).issue({ userId: 'u1', sessionId: 's1' });
     expect(await verifier.verify(forged.token)).toBeNull();
     expect(await verifier.verify(token.slice(0, -2) + 'xx')).toBeNull();
     expect(await verifier.verify('not a jwt')).toBeNull();
 
-    const expired = await (await createAccessTokenIssuer(keys.privateKeyPem, -10)).issue({ userId: 'u1', sessionId: 's1' });
+    const expired = await (await createAccessTokenIssuer(keys.privateKey, -10)).issue({ userId: 'u1', sessionId: 's1' });
     expect(await verifier.verify(expired.token)).toBeNull();
   });
 });

@@ -68,3 +68,38 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),
 };
+
+/** Each process's default port, in one place: the configs, `npm start` and the supergraph's URLs read it. */
+export const DEFAULT_PORTS = {
+  web: 3000,
+  gateway: 4000,
+  users: 4001,
+  media: 4002,
+  'social-graph': 4003,
+  feed: 4004,
+} as const;
+export type ServiceName = Exclude<keyof typeof DEFAULT_PORTS, 'web' | 'gateway'>;
+
+/** A subgraph's URL on this machine with its default port: the supergraph's, and callers' defaults. */
+export const defaultSubgraphUrl = (name: ServiceName) => `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`;
+
+/** The env prefix of a service: `social-graph` → `SOCIAL_GRAPH` (its `_PORT`, `_URL`, `_DATABASE_URL`). */
+export const envPrefix = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+/** What every service reads: its mode and log level, the request-signing secret, and the installation's Redis. */
+export const baseFields = {
+  NODE_ENV: env.nodeEnv(),
+  LOG_LEVEL: env.logLevel(),
+  GATEWAY_SIGNING_SECRET: env.secret(32),
+  REDIS_URL: env.redisUrl(),
+  // Prefixes BullMQ queues and every Redis key and channel: one installation (or test) per prefix.
+  QUEUE_PREFIX: z.string().min(1).default('shutter'),
+};
+
+/** Where a process listens: `<PREFIX>_HOST` and `<PREFIX>_PORT`, with its default port. */
+export function listenFields<P extends string>(prefix: P, port: number) {
+  return {
+    [`${prefix}_HOST`]: z.string().default('127.0.0.1'),
+    [`${prefix}_PORT`]: env.port(port),
+  } as { [K in `${P}_HOST`]: z.ZodDefault<z.ZodString> } & { [K in `${P}_PORT`]: ReturnType<typeof env.port> };
+}

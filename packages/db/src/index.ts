@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 
@@ -66,3 +67,29 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 export * from './ids.ts';
+
+/** A service's database as its code knows it: its drizzle schema and its committed migrations. */
+export interface ServiceDatabase<TSchema extends Record<string, unknown>> {
+  migrationsFolder: string;
+  connect(url: string, options?: DatabaseOptions): Database<TSchema>;
+  /** The separate migration step (npm start, the migrate job and each test file run it). */
+  migrate(url: string): Promise<void>;
+}
+
+export function serviceDatabase<TSchema extends Record<string, unknown>>(schema: TSchema, migrationsFolder: string): ServiceDatabase<TSchema> {
+  return {
+    migrationsFolder,
+    connect: (url, options) => createDatabase(url, schema, options),
+    migrate: (url) => runMigrations(url, migrationsFolder),
+  };
+}
+
+/**
+ * The keyset condition of a page: rows strictly past a (time, id) position, in the list's order
+ * (`older` for newest-first lists, `newer` for oldest-first). The position comes from a checked
+ * cursor (service's `timeIdCursor`), so its time is a valid timestamp.
+ */
+export function pastPosition(time: SQLWrapper, id: SQLWrapper, position: readonly [ms: number, id: string], direction: 'older' | 'newer'): SQL {
+  const at = sql`${new Date(position[0]).toISOString()}::timestamptz`;
+  return direction === 'older' ? sql`(${time}, ${id}) < (${at}, ${position[1]}::uuid)` : sql`(${time}, ${id}) > (${at}, ${position[1]}::uuid)`;
+}

@@ -7,6 +7,10 @@ import { z } from 'zod';
  * however often the relay retries. Consumers are idempotent anyway: BullMQ delivers at least once.
  */
 const id = z.uuid();
+
+/** The kinds of notification: the feed stores them, the users worker renders their pushes. */
+export const NOTIFICATION_KINDS = ['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 const timestamp = z.iso.datetime({ offset: true });
 
 export const eventCatalogue = {
@@ -63,7 +67,7 @@ export const eventCatalogue = {
           z.object({
             notificationId: id,
             recipientId: id,
-            kind: z.enum(['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']),
+            kind: z.enum(NOTIFICATION_KINDS),
             actorId: id,
             postId: id.nullable(),
             commentId: id.nullable(),
@@ -88,8 +92,6 @@ export interface EventJob<E extends EventName = EventName> {
   eventId: string;
   payload: EventPayload<E>;
 }
-
-export const queuesOf = (event: EventName): readonly QueueName[] => eventCatalogue[event].queues;
 
 export function parseEventPayload<E extends EventName>(event: E, payload: unknown): EventPayload<E> {
   return eventCatalogue[event].payload.parse(payload) as EventPayload<E>;

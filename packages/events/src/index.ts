@@ -2,5 +2,4 @@ export * from './catalogue.ts';
 export * from './outbox.ts';
 export * from './relay.ts';
 export * from './queues.ts';
-export * from './live.ts';
 export * from './workers.ts';

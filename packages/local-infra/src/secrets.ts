@@ -1,4 +1,4 @@
-import { randomBytes, generateKeyPairSync } from 'node:crypto';
+import { newAccessTokenKeys, newSecret, newVapidKeys } from '@shutter/auth';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -18,19 +18,9 @@ export interface LocalSecrets {
   rolePasswords: Record<string, string>;
 }
 
-const token = () => randomBytes(32).toString('base64url');
-
-/**
- * A VAPID key pair: the public key is the uncompressed point (0x04 || x || y), the private key the
- * 32-byte scalar. JWK gives both at their full length, leading zero bytes included.
- */
 function vapidKeys(): { vapidPublicKey: string; vapidPrivateKey: string } {
-  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-  const bytes = (value: string | undefined) => Buffer.from(value ?? '', 'base64url');
-  return {
-    vapidPublicKey: Buffer.concat([Buffer.from([0x04]), bytes(jwk.x), bytes(jwk.y)]).toString('base64url'),
-    vapidPrivateKey: bytes(jwk.d).toString('base64url'),
-  };
+  const { publicKey, privateKey } = newVapidKeys();
+  return { vapidPublicKey: publicKey, vapidPrivateKey: privateKey };
 }
 
 export function loadOrCreateSecrets(file: string, services: string[]): LocalSecrets {
@@ -38,15 +28,12 @@ export function loadOrCreateSecrets(file: string, services: string[]): LocalSecr
   if (existsSync(file)) {
     secrets = JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
   } else {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    });
+    const { privateKey, publicKey } = newAccessTokenKeys();
     secrets = {
-      gatewaySigningSecret: token(),
+      gatewaySigningSecret: newSecret(),
       accessTokenPrivateKey: privateKey,
       accessTokenPublicKey: publicKey,
-      postgresPassword: token(),
+      postgresPassword: newSecret(),
       ...vapidKeys(),
       rolePasswords: {},
     };
@@ -59,7 +46,7 @@ export function loadOrCreateSecrets(file: string, services: string[]): LocalSecr
   }
   for (const service of services) {
     if (!secrets.rolePasswords[service]) {
-      secrets.rolePasswords[service] = token();
+      secrets.rolePasswords[service] = newSecret();
       changed = true;
     }
   }

@@ -59,3 +59,9 @@ export function createErrorFormatter(logger: Logger) {
     };
   };
 }
+
+/** The signed-in user a field needs; UNAUTHENTICATED without one. */
+export function requireViewer(viewerId: string | null | undefined): string {
+  if (!viewerId) throw unauthenticated();
+  return viewerId;
+}

@@ -6,4 +6,5 @@ export * from './subgraph.ts';
 export * from './scalars.ts';
 export * from './pagination.ts';
 export * from './main.ts';
-export * from './signed-fetch.ts';
+export * from './cursor.ts';
+export * from './endpoints.ts';

@@ -11,31 +11,12 @@ export function parseFirst(first: number | null | undefined, fallback: number): 
   return value;
 }
 
-/** Opaque cursors: base64url JSON of the keyset position. Clients must not look inside. */
-export function encodeCursor(position: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-/** Decodes a cursor and checks its shape; anything else is BAD_USER_INPUT. */
-export function decodeCursor<T extends readonly (string | number)[]>(
-  cursor: string | null | undefined,
-  isValid: (value: unknown[]) => value is unknown[] & T,
-): T | null {
-  if (cursor == null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  if (!Array.isArray(value) || !isValid(value)) throw badUserInput('That cursor is not one this list gave out.', 'after');
-  return value;
-}
-
 export interface Connection<TNode> {
   edges: { cursor: string; node: TNode }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
+
+export const emptyConnection = <TNode>(): Connection<TNode> => ({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
 
 /** Builds a connection from `first + 1` rows: the extra row only says there is a next page. */
 export function toConnection<TRow, TNode>(

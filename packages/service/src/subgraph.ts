@@ -2,13 +2,15 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { readFileSync } from 'node:fs';
 import { verifyRequestSignature } from '@shutter/auth';
-import type { DocumentNode } from 'graphql';
+import { parse } from 'graphql';
 import type { Sql } from '@shutter/db';
 import type { Logger } from 'pino';
 import { createErrorFormatter } from './errors.ts';
+import type { EndpointRoute } from './endpoints.ts';
 import { executeGraphQL } from './graphql-handler.ts';
-import { graphqlErrorResponse, json, startHttpServer, type HttpRequest, type HttpResponse, type RunningHttpServer, type StreamHandler } from './http-server.ts';
+import { graphqlErrorResponse, json, startHttpServer, type RunningHttpServer, type StreamHandler } from './http-server.ts';
 
 /** What every subgraph resolver receives: the viewer the gateway vouched for, and the request's log. */
 export interface SubgraphContextBase {
@@ -19,7 +21,8 @@ export interface SubgraphContextBase {
 
 export interface SubgraphServerOptions<TContext extends SubgraphContextBase> {
   name: string;
-  typeDefs: DocumentNode;
+  /** The subgraph's SDL file (src/schema.graphql; the build copies it beside the bundle). */
+  schemaFile: URL;
   // Typed resolvers from codegen are structurally wider than Apollo's map; the cast stays here.
   resolvers: unknown;
   logger: Logger;
@@ -36,8 +39,8 @@ export interface SubgraphServerOptions<TContext extends SubgraphContextBase> {
   database: { sql: Sql; close(): Promise<void> };
   /** Public, unsigned, streamed routes (media's upload and file URLs); all else is signed. */
   streamHandler?: StreamHandler;
-  /** More signed routes (internal endpoints other services call), by path. */
-  routes?: Record<string, (request: HttpRequest, viewerId: string | null) => Promise<HttpResponse>>;
+  /** Its internal API (packages/contracts endpoints that other services call), signed like /graphql. */
+  endpoints?: EndpointRoute[];
 }
 
 export type RunningSubgraph = RunningHttpServer;
@@ -47,7 +50,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
 ): Promise<RunningSubgraph> {
   const { logger } = options;
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema({ typeDefs: parse(readFileSync(options.schemaFile, 'utf8')), resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     // Only the gateway calls a subgraph, and it does with signed POSTs: no landing page here.
@@ -59,6 +62,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     stopOnTerminationSignals: false,
   });
   await apollo.start();
+  const endpoints = new Map((options.endpoints ?? []).map((e) => [e.path, e]));
 
   const http = await startHttpServer({
     host: options.host,
@@ -77,7 +81,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
           return json(503, { status: 'not ready' });
         }
       }
-      const route = path === '/graphql' ? null : options.routes?.[path];
+      const route = path === '/graphql' ? null : endpoints.get(path);
       if (path !== '/graphql' && !route) return json(404, { error: 'not found' });
 
       const check = verifyRequestSignature(options.signingSecret, request.header, request.body);
@@ -85,7 +89,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
         request.log.warn({ reason: check.reason, path }, 'refused an unsigned request');
         return graphqlErrorResponse(401, 'UNAUTHENTICATED', 'This service answers only signed requests from the gateway.');
       }
-      if (route) return route(request, check.viewerId);
+      if (route) return route.handle(request, check.viewerId);
       return executeGraphQL(apollo, request, async () =>
         options.context({ viewerId: check.viewerId, requestId: request.requestId, log: request.log }),
       );

@@ -22,14 +22,14 @@ export interface TestDatabase {
  * A fresh database for one test file, on the real Postgres found by the global setup, with the
  * service's committed migrations applied. Files run in parallel without sharing any rows.
  */
-export async function createTestDatabase(migrationsFolder: string): Promise<TestDatabase> {
+export async function createTestDatabase(service: { migrationsFolder: string }): Promise<TestDatabase> {
   const adminUrl = inject('postgresAdminUrl');
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  await runMigrations(url.toString(), migrationsFolder);
+  await runMigrations(url.toString(), service.migrationsFolder);
   return {
     url: url.toString(),
     name,

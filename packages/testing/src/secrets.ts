@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { generateAccessTokenKeys } from '@shutter/auth';
+import { newAccessTokenKeys, newSecret } from '@shutter/auth';
 
 /** Keys and the signing secret for one test file's services. */
 export async function createTestSecrets() {
-  const keys = await generateAccessTokenKeys();
+  const keys = newAccessTokenKeys();
   return {
-    GATEWAY_SIGNING_SECRET: randomBytes(32).toString('base64url'),
-    ACCESS_TOKEN_PRIVATE_KEY: keys.privateKeyPem,
-    ACCESS_TOKEN_PUBLIC_KEY: keys.publicKeyPem,
+    GATEWAY_SIGNING_SECRET: newSecret(),
+    ACCESS_TOKEN_PRIVATE_KEY: keys.privateKey,
+    ACCESS_TOKEN_PUBLIC_KEY: keys.publicKey,
   };
 }

@@ -1,3 +1,4 @@
+import { newVapidKeys } from '@shutter/auth';
 import { createDecipheriv, createECDH, hkdfSync, randomBytes, type ECDH } from 'node:crypto';
 
 /**
@@ -41,11 +42,6 @@ export function decryptWebPush(body: Buffer, browser: TestBrowser): string {
 
 /** A VAPID key pair as VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY take them (raw P-256, base64url). */
 export function newTestVapidKeys(): { VAPID_PUBLIC_KEY: string; VAPID_PRIVATE_KEY: string } {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  // getPrivateKey() drops leading zero bytes (1 key in 256): VAPID wants all 32.
-  const privateKey = Buffer.alloc(32);
-  const raw = ecdh.getPrivateKey();
-  raw.copy(privateKey, 32 - raw.length);
-  return { VAPID_PUBLIC_KEY: ecdh.getPublicKey().toString('base64url'), VAPID_PRIVATE_KEY: privateKey.toString('base64url') };
+  const { publicKey, privateKey } = newVapidKeys();
+  return { VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey };
 }

@@ -1,7 +1,7 @@
-export { startFeedService, feedTypeDefs } from './service.ts';
-export { startFeedWorker, FEED_QUEUES } from './jobs/index.ts';
+export { startFeedService } from './service.ts';
+export { startFeedWorker } from './jobs/index.ts';
 export { loadFeedConfig, feedConfigSchema, type FeedConfig } from './config.ts';
-export { migrateFeedDatabase, feedMigrationsFolder } from './db/migrate.ts';
+export { feedDatabase } from './db/index.ts';
 export { createFeedDeps, type FeedDeps } from './deps.ts';
-export { fanOutPost } from './fanout.ts';
+export { fanOutPost } from './jobs/post-created.ts';
 export { TimelineStore } from './timelines.ts';

@@ -1,9 +1,11 @@
 import { and, desc, eq, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import { liveEvent } from '@shutter/contracts';
 import { isId, newId } from '@shutter/db';
-import { emitEvent, liveChannel } from '@shutter/events';
-import { badUserInput, decodeCursor, encodeCursor, toConnection, type Connection } from '@shutter/service';
-import type { FeedDb } from './db/client.ts';
+import { emitEvent } from '@shutter/events';
+import { badUserInput, cursorId, keysetCursor, toConnection, type Connection } from '@shutter/service';
+import type { FeedDb } from './db/index.ts';
+import type { LiveChannels } from './live.ts';
 import { notifications, type NotificationKind, type NotificationRow } from './db/schema.ts';
 
 export interface NewNotification {
@@ -20,7 +22,7 @@ export interface NewNotification {
 export interface NotificationDeps {
   db: FeedDb;
   redis: Redis;
-  prefix: string;
+  live: LiveChannels;
 }
 
 /**
@@ -54,24 +56,25 @@ export async function createNotifications(deps: NotificationDeps, items: NewNoti
   });
   if (created.length > 0) {
     const pipeline = deps.redis.pipeline();
-    for (const n of created) pipeline.publish(liveChannel(deps.prefix, 'notifications', n.recipientId), JSON.stringify({ id: n.id }));
+    for (const n of created) pipeline.publish(deps.live.notifications(n.recipientId), liveEvent(n.id));
     await pipeline.exec();
   }
   return created;
 }
 
-const isNotificationCursor = (value: unknown[]): value is [string] => value.length === 1 && typeof value[0] === 'string' && isId(value[0]);
+/** Notifications are ordered by their (time-ordered) id alone. */
+const notificationCursor = keysetCursor(cursorId);
 
 /** The viewer's notifications, newest first, by keyset on the (time-ordered) id. */
 export async function listNotifications(db: FeedDb, viewerId: string, first: number, after: string | null | undefined): Promise<Connection<NotificationRow>> {
-  const position = decodeCursor(after, isNotificationCursor);
+  const position = notificationCursor.decode(after);
   const rows = await db
     .select()
     .from(notifications)
     .where(and(eq(notifications.recipientId, viewerId), position ? lt(notifications.id, position[0]) : undefined))
     .orderBy(desc(notifications.id))
     .limit(first + 1);
-  return toConnection(rows, first, (r) => r, (r) => encodeCursor([r.id]));
+  return toConnection(rows, first, (r) => r, (r) => notificationCursor.encode([r.id]));
 }
 
 export async function unreadNotificationCount(db: FeedDb, viewerId: string): Promise<number> {

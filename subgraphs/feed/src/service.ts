@@ -1,27 +1,26 @@
-import { readFileSync } from 'node:fs';
-import { gql } from 'graphql-tag';
+import { liveChannelsEndpoint } from '@shutter/contracts';
 import type { DatabaseOptions } from '@shutter/db';
 import { createRedisConnection } from '@shutter/events';
-import { createLogger, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
+import { createLogger, endpointRoute, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
 import type { FeedConfig } from './config.ts';
 import { createFeedContext } from './context.ts';
-import { createFeedDatabase } from './db/client.ts';
+import { feedDatabase } from './db/index.ts';
 import { createFeedDeps } from './deps.ts';
+import { liveChannelsFor } from './live-channels.ts';
+import { schemaFile } from './paths.ts';
 import { resolvers } from './resolvers/index.ts';
-
-export const feedTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
 export async function startFeedService(
   config: FeedConfig,
   options: { logger?: Logger; database?: DatabaseOptions } = {},
 ): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger('feed', config.LOG_LEVEL);
-  const database = createFeedDatabase(config.FEED_DATABASE_URL, options.database);
+  const database = feedDatabase.connect(config.FEED_DATABASE_URL, options.database);
   const redis = createRedisConnection(config.REDIS_URL);
   const deps = createFeedDeps(config, database.db, redis);
   const server = await startSubgraphServer({
     name: 'feed',
-    typeDefs: feedTypeDefs,
+    schemaFile,
     resolvers,
     logger,
     host: config.FEED_HOST,
@@ -29,6 +28,8 @@ export async function startFeedService(
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createFeedContext(base, deps),
     database,
+    // The gateway asks which channels a subscription to feedPostAdded or notificationAdded listens on.
+    endpoints: [endpointRoute(liveChannelsEndpoint, (body, { viewerId, requestId }) => liveChannelsFor(deps, body.field, viewerId, requestId))],
   });
   return {
     ...server,

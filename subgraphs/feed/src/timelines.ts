@@ -1,3 +1,4 @@
+import { liveEvent } from '@shutter/contracts';
 import type { Redis, Result } from 'ioredis';
 
 /** A post in a timeline: its id, and its time in ms (the score). */
@@ -126,7 +127,7 @@ export class TimelineStore {
   /** The fan-out's write: one script call for a page of followers. Returns how many got the post. */
   addToMany(userIds: string[], entry: TimelineEntry): Promise<number> {
     if (userIds.length === 0) return Promise.resolve(0);
-    const message = JSON.stringify({ id: entry.postId });
+    const message = liveEvent(entry.postId);
     return this.redis.timelineAddToMany(
       userIds.length,
       ...userIds.map((id) => this.key(id)),

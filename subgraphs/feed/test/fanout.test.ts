@@ -3,9 +3,9 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@shutter/db';
-import { liveChannel } from '@shutter/events';
 import { testRedisUrl } from '@shutter/testing';
-import { fanOutPost, removePost } from '../src/fanout.ts';
+import { fanOutPost } from '../src/jobs/post-created.ts';
+import { removePost } from '../src/jobs/post-deleted.ts';
 import { startFeedWorker } from '../src/jobs/index.ts';
 import { startFaultyProxy, startFeedHarness, type FeedHarness } from './harness.ts';
 
@@ -33,7 +33,7 @@ describe('fan-out on post.created', () => {
 
     const live = new Redis(testRedisUrl());
     const received: string[] = [];
-    await live.subscribe(liveChannel(h.config.QUEUE_PREFIX, 'feed', followers[0]!), liveChannel(h.config.QUEUE_PREFIX, 'notifications', followers[0]!));
+    await live.subscribe(h.deps.live.feed(followers[0]!), h.deps.live.notifications(followers[0]!));
     live.on('message', (channel, message) => received.push(`${channel.split(':').at(-2)}:${JSON.parse(message).id}`));
 
     const result = await fanOutPost(h.deps, post);
@@ -86,7 +86,6 @@ describe('fan-out on post.created', () => {
     await h.follow([reader], author);
     await h.buildTimelines([reader]);
     const post = await h.post(author);
-    await h.deleteInMedia(post.postId);
     await removePost(h.deps, { postId: post.postId, authorId: author });
     expect(await fanOutPost(h.deps, post)).toMatchObject({ timelinesWritten: 0, notified: 0 });
     expect(await h.redis.zscore(h.deps.timelines.key(reader), post.postId)).toBeNull();

@@ -1,25 +1,21 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { newId } from '@shutter/db';
 import { createTestDatabase, createTestSecrets, dropRedisPrefix, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
-import { loadMediaConfig, mediaMigrationsFolder, startMediaService } from '@shutter/media';
-import { loadSocialGraphConfig, socialGraphMigrationsFolder, startSocialGraphService } from '@shutter/social-graph';
+import { loadSocialGraphConfig, socialGraphDatabase, startSocialGraphService } from '@shutter/social-graph';
 import type { RunningSubgraph } from '@shutter/service';
 import { loadFeedConfig, type FeedConfig } from '../src/config.ts';
-import { createFeedDatabase, type FeedDatabase } from '../src/db/client.ts';
-import { feedMigrationsFolder } from '../src/db/migrate.ts';
+import { feedDatabase, type FeedDatabase } from '../src/db/index.ts';
 import { createFeedDeps, type FeedDeps } from '../src/deps.ts';
 import { startFeedService } from '../src/service.ts';
 
 /**
- * The feed subgraph with the real social-graph and media subgraphs beside it, each on a fresh
- * database. Follows and posts are seeded straight into those services' tables (thousands of
- * followers through GraphQL would test only patience); everything the feed does goes over HTTP.
+ * The feed subgraph with the real social-graph subgraph beside it, each on a fresh database.
+ * Follows are seeded straight into social-graph's tables (thousands of followers through GraphQL
+ * would test only patience); everything the feed does goes over HTTP. The feed never calls media:
+ * posts reach it as events.
  */
 export interface FeedHarness {
   config: FeedConfig;
@@ -27,16 +23,13 @@ export interface FeedHarness {
   database: FeedDatabase;
   redis: Redis;
   socialGraph: RunningSubgraph;
-  media: RunningSubgraph;
   feed: RunningSubgraph;
   call(query: string, variables?: Record<string, unknown>, viewerId?: string | null): Promise<GraphQLResponse<Record<string, any>>>;
   /** Seeds follow edges (and counters) in social-graph. */
   follow(followerIds: string[], followeeId: string): Promise<void>;
   unfollow(followerId: string, followeeId: string): Promise<void>;
-  /** Seeds a published post in media; returns its id and time for a post.created event. */
+  /** A published post's post.created event (media would emit it). */
   post(authorId: string, createdAt?: Date): Promise<{ postId: string; authorId: string; createdAt: string }>;
-  /** Deletes a post in media (as deletePost would), before the feed hears of it. */
-  deleteInMedia(postId: string): Promise<void>;
   /** Drops every Redis key of this installation: what a Redis restart without persistence does. */
   flushRedis(): Promise<void>;
   /** Makes a timeline exist (an active user), as a first read would. */
@@ -49,36 +42,28 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
   const secrets = await createTestSecrets();
   const prefix = testRedisPrefix();
   const databases: TestDatabase[] = [];
-  const database = async (folder: string) => {
+  const database = async (folder: { migrationsFolder: string }) => {
     const created = await createTestDatabase(folder);
     databases.push(created);
     return created.url;
   };
-  const socialGraphUrl = await database(socialGraphMigrationsFolder);
-  const mediaUrl = await database(mediaMigrationsFolder);
+  const socialGraphUrl = await database(socialGraphDatabase);
   const common = { GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' };
   const socialGraph = await startSocialGraphService(
     loadSocialGraphConfig({ ...common, SOCIAL_GRAPH_DATABASE_URL: socialGraphUrl, SOCIAL_GRAPH_PORT: '0' }),
   );
-  const storageDir = mkdtempSync(join(tmpdir(), 'shutter-feed-media-'));
-  const media = await startMediaService(
-    loadMediaConfig({ ...common, MEDIA_DATABASE_URL: mediaUrl, MEDIA_PORT: '0', MEDIA_STORAGE_DIR: storageDir }),
-    { logger: pino({ level: 'silent' }) },
-  );
   const config = loadFeedConfig({
     ...common,
-    FEED_DATABASE_URL: await database(feedMigrationsFolder),
+    FEED_DATABASE_URL: await database(feedDatabase),
     FEED_PORT: '0',
     SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
-    MEDIA_URL: `${media.url}/graphql`,
     ...options.env,
   });
   const feed = await startFeedService(config, { logger: pino({ level: 'silent' }) });
   const redis = new Redis(testRedisUrl());
-  const feedDatabase = createFeedDatabase(config.FEED_DATABASE_URL);
-  const deps = createFeedDeps(config, feedDatabase.db, redis);
+  const feedDb = feedDatabase.connect(config.FEED_DATABASE_URL);
+  const deps = createFeedDeps(config, feedDb.db, redis);
   const socialGraphSql = postgres(socialGraphUrl, { max: 2, onnotice: () => {} });
-  const mediaSql = postgres(mediaUrl, { max: 2, onnotice: () => {} });
   const call: FeedHarness['call'] = (query, variables, viewerId) =>
     signedGraphql(`${feed.url}/graphql`, secrets.GATEWAY_SIGNING_SECRET, { query, variables, viewerId });
 
@@ -87,10 +72,9 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
   return {
     config,
     deps,
-    database: feedDatabase,
+    database: feedDb,
     redis,
     socialGraph,
-    media,
     feed,
     call,
     async follow(followerIds, followeeId) {
@@ -106,12 +90,7 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
       await socialGraphSql`update follow_counts set follower_count = follower_count - 1 where user_id = ${followeeId}`;
     },
     async post(authorId, createdAt = new Date()) {
-      const postId = newId();
-      await mediaSql`insert into posts (id, author_id, status, created_at) values (${postId}, ${authorId}, 'published', ${createdAt})`;
-      return { postId, authorId, createdAt: createdAt.toISOString() };
-    },
-    async deleteInMedia(postId) {
-      await mediaSql`delete from posts where id = ${postId}`;
+      return { postId: newId(), authorId, createdAt: createdAt.toISOString() };
     },
     flushRedis,
     async buildTimelines(userIds) {
@@ -125,12 +104,10 @@ export async function startFeedHarness(options: { env?: Record<string, string> }
     },
     async close() {
       await feed.close();
-      await media.close();
       await socialGraph.close();
-      await Promise.all([socialGraphSql.end(), mediaSql.end(), feedDatabase.close()]);
+      await Promise.all([socialGraphSql.end(), feedDb.close()]);
       await flushRedis();
       redis.disconnect();
-      rmSync(storageDir, { recursive: true, force: true });
       for (const created of databases) await created.drop();
     },
   };

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@shutter/db';
-import { applyFollow, fanOutPost, notifyComment, notifyLike, removePost } from '../src/fanout.ts';
+import { applyFollow } from '../src/jobs/follow-created.ts';
+import { fanOutPost } from '../src/jobs/post-created.ts';
+import { notifyComment } from '../src/jobs/comment-added.ts';
+import { notifyLike } from '../src/jobs/post-liked.ts';
+import { removePost } from '../src/jobs/post-deleted.ts';
 import { startFeedHarness, type FeedHarness } from './harness.ts';
 
 let h: FeedHarness;

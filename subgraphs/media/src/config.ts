@@ -1,18 +1,13 @@
-import { env, loadConfig, z } from '@shutter/config';
+import { baseFields, DEFAULT_PORTS, env, listenFields, loadConfig, z } from '@shutter/config';
 
 export const mediaConfigSchema = z
   .object({
-    NODE_ENV: env.nodeEnv(),
-    LOG_LEVEL: env.logLevel(),
-    MEDIA_HOST: z.string().default('127.0.0.1'),
-    MEDIA_PORT: env.port(4002),
+    ...baseFields,
+    ...listenFields('MEDIA', DEFAULT_PORTS.media),
     MEDIA_DATABASE_URL: env.postgresUrl(),
     // Where clients reach this service's upload and file URLs (a proxy in production); by default
     // the address it listens on.
     MEDIA_PUBLIC_URL: env.url().optional(),
-    GATEWAY_SIGNING_SECRET: env.secret(32),
-    REDIS_URL: env.redisUrl(),
-    QUEUE_PREFIX: z.string().min(1).default('shutter'),
     MEDIA_STORAGE: z.enum(['local', 's3']).default('local'),
     MEDIA_STORAGE_DIR: z.string().default('.data/media'),
     S3_BUCKET: z.string().optional(),
@@ -26,6 +21,9 @@ export const mediaConfigSchema = z
     // Decompression bombs: a small file that decodes to more pixels than this is refused.
     MAX_INPUT_PIXELS: z.coerce.number().int().min(1).default(100_000_000),
     PROCESSING_CONCURRENCY: z.coerce.number().int().min(1).default(2),
+    // A deleted post's row is kept this long (its files go at once), so that references other
+    // services still hold resolve until they have handled post.deleted; then the worker purges it.
+    DELETED_POST_GRACE_SECONDS: z.coerce.number().int().min(0).default(3600),
   })
   .refine((c) => c.MEDIA_STORAGE !== 's3' || !!c.S3_BUCKET, { message: 'S3_BUCKET is required when MEDIA_STORAGE=s3', path: ['S3_BUCKET'] });
 

@@ -1,6 +1,6 @@
 import type { Logger, SubgraphContextBase } from '@shutter/service';
-import type { MediaDb } from './db/client.ts';
-import { createMediaLoaders, type MediaLoaders } from './posts.ts';
+import type { MediaDb } from './db/index.ts';
+import { createMediaLoaders, type MediaLoaders } from './loaders.ts';
 import type { ObjectStorage } from './storage/index.ts';
 import type { UploadSettings } from './uploads.ts';
 

@@ -1,5 +1,5 @@
-export { startMediaService, mediaTypeDefs } from './service.ts';
-export { startMediaWorker, MEDIA_QUEUES } from './jobs/index.ts';
+export { startMediaService } from './service.ts';
+export { startMediaWorker } from './jobs/index.ts';
 export { loadMediaConfig, mediaConfigSchema, type MediaConfig } from './config.ts';
-export { migrateMediaDatabase, mediaMigrationsFolder } from './db/migrate.ts';
+export { mediaDatabase } from './db/index.ts';
 export { renderVariants } from './processing.ts';

@@ -2,7 +2,7 @@ import { encode as encodeBlurhash } from 'blurhash';
 import { eq, inArray, sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import type { Logger } from '@shutter/service';
-import type { MediaDb } from './db/client.ts';
+import type { MediaDb } from './db/index.ts';
 import { images, postImages, posts, uploads, type StoredVariant } from './db/schema.ts';
 import { publishPosts } from './posts.ts';
 import type { ObjectStorage } from './storage/index.ts';

@@ -1,31 +1,28 @@
-import { readFileSync } from 'node:fs';
-import { gql } from 'graphql-tag';
 import type { DatabaseOptions } from '@shutter/db';
 import { createLogger, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
 import type { MediaConfig } from './config.ts';
 import { createMediaContext } from './context.ts';
-import { createMediaDatabase } from './db/client.ts';
+import { mediaDatabase } from './db/index.ts';
 import { serveFile } from './files.ts';
+import { schemaFile } from './paths.ts';
 import { resolvers } from './resolvers/index.ts';
 import { createStorage } from './storage/from-config.ts';
 import type { ObjectStorage } from './storage/index.ts';
 import { receiveUpload, uploadSettings, type UploadSettings } from './uploads.ts';
-
-export const mediaTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
 export async function startMediaService(
   config: MediaConfig,
   options: { logger?: Logger; database?: DatabaseOptions; storage?: ObjectStorage } = {},
 ): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger('media', config.LOG_LEVEL);
-  const database = createMediaDatabase(config.MEDIA_DATABASE_URL, options.database);
+  const database = mediaDatabase.connect(config.MEDIA_DATABASE_URL, options.database);
   const storage = options.storage ?? createStorage(config);
   // Known once the server listens (its port may be 0), unless MEDIA_PUBLIC_URL says otherwise.
   let uploads: UploadSettings | null = config.MEDIA_PUBLIC_URL ? uploadSettings(config) : null;
   const settings = () => uploads!;
   const server = await startSubgraphServer({
     name: 'media',
-    typeDefs: mediaTypeDefs,
+    schemaFile,
     resolvers,
     logger,
     host: config.MEDIA_HOST,

@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { and, eq, sql } from 'drizzle-orm';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
-import { newId } from '@shutter/db';
+import { isId, newId } from '@shutter/db';
 import { emitEvent } from '@shutter/events';
-import { badUserInput, type Logger } from '@shutter/service';
+import { badUserInput, notFound, type Logger } from '@shutter/service';
 import type { MediaConfig } from './config.ts';
-import type { MediaDb } from './db/client.ts';
+import type { MediaDb, MediaTx } from './db/index.ts';
 import { uploads, type UploadRow } from './db/schema.ts';
 import type { ObjectStorage } from './storage/index.ts';
 
@@ -165,6 +165,26 @@ async function readImage(req: IncomingMessage, limit: number): Promise<{ body: B
   if (size === 0) throw new UploadRefused(400, 'The upload is empty.');
   const body = Buffer.concat(chunks);
   return { body, mime: mime ?? (await sniff(body)) };
+}
+
+/**
+ * Checks and claims uploads for a post or an avatar: the viewer's own, with bytes received, not
+ * refused, and not used before. Rows are locked so two posts cannot claim one upload.
+ */
+export async function claimUploads(tx: MediaTx, ownerId: string, ids: string[]): Promise<UploadRow[]> {
+  const rows = ids.every(isId)
+    ? await tx.select().from(uploads).where(sql`${uploads.id} = ANY(${sql.param(ids)}::uuid[])`).for('update')
+    : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const id of ids) {
+    const upload = byId.get(id);
+    if (!upload || upload.ownerId !== ownerId) throw notFound(`No upload ${id} of yours.`);
+    if (upload.usedAt) throw badUserInput(`Upload ${id} is already used.`, 'uploadIds');
+    if (upload.status === 'pending' || upload.status === 'receiving') throw badUserInput(`Upload ${id} has no bytes yet: PUT them to its uploadUrl first.`, 'uploadIds');
+    if (upload.status === 'failed') throw badUserInput(`Upload ${id} was refused: ${upload.error ?? 'not a usable image'}.`, 'uploadIds');
+  }
+  await tx.update(uploads).set({ usedAt: sql`now()` }).where(sql`${uploads.id} = ANY(${sql.param(ids)}::uuid[])`);
+  return ids.map((id) => byId.get(id)!);
 }
 
 export type { UploadRow };

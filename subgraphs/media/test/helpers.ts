@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { createTestDatabase, createTestSecrets, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
 import type { RunningSubgraph } from '@shutter/service';
 import { loadMediaConfig, type MediaConfig } from '../src/config.ts';
-import { mediaMigrationsFolder } from '../src/db/migrate.ts';
+import { mediaDatabase } from '../src/db/index.ts';
 import { startMediaWorker } from '../src/jobs/index.ts';
 import { startMediaService } from '../src/service.ts';
 
@@ -24,7 +24,7 @@ export interface MediaHarness {
 /** The media subgraph (and, unless told not to, its worker) on a fresh database and storage folder. */
 export async function startMediaHarness(options: { worker?: boolean; env?: Record<string, string>; onQuery?: (q: string) => void } = {}): Promise<MediaHarness> {
   const secrets = await createTestSecrets();
-  const database = await createTestDatabase(mediaMigrationsFolder);
+  const database = await createTestDatabase(mediaDatabase);
   const storageDir = mkdtempSync(join(tmpdir(), 'shutter-media-'));
   const logger = pino({ level: 'silent' });
   const base = {

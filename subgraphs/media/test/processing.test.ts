@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { renderVariants, processUpload } from '../src/processing.ts';
-import { createMediaDatabase, type MediaDatabase } from '../src/db/client.ts';
+import { mediaDatabase, type MediaDatabase } from '../src/db/index.ts';
 import { LocalStorage } from '../src/storage/index.ts';
 import { jpegWithGps, pngWithAlpha, truncatedJpeg } from './fixtures.ts';
 import { startMediaHarness, viewer, type MediaHarness } from './helpers.ts';
@@ -67,7 +67,7 @@ describe('processUpload (the worker job)', () => {
 
   beforeAll(async () => {
     h = await startMediaHarness({ worker: false });
-    database = createMediaDatabase(h.database.url);
+    database = mediaDatabase.connect(h.database.url);
     sql = postgres(h.database.url, { max: 1 });
   });
 

@@ -1,7 +1,7 @@
 import type { SubgraphContextBase } from '@shutter/service';
-import type { SocialGraphDb } from './db/client.ts';
+import type { UsersClient } from '@shutter/contracts';
+import type { SocialGraphDb } from './db/index.ts';
 import { createCountsLoader, createViewerFlagLoader } from './follows.ts';
-import type { UsersClient } from './users-client.ts';
 
 export interface SocialGraphContext extends SubgraphContextBase {
   db: SocialGraphDb;

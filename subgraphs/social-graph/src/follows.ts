@@ -2,10 +2,10 @@ import DataLoader from 'dataloader';
 import { and, eq, sql } from 'drizzle-orm';
 import { isId } from '@shutter/db';
 import { emitEvent } from '@shutter/events';
-import { badUserInput, decodeCursor, encodeCursor, notFound, toConnection, type Connection } from '@shutter/service';
-import type { SocialGraphDb } from './db/client.ts';
+import type { IdsPage, UsersClient } from '@shutter/contracts';
+import { badUserInput, emptyConnection, notFound, timeIdCursor, toConnection, type Connection } from '@shutter/service';
+import type { SocialGraphDb } from './db/index.ts';
 import { followCounts, follows } from './db/schema.ts';
-import type { UsersClient } from './users-client.ts';
 
 type Tx = Parameters<Parameters<SocialGraphDb['transaction']>[0]>[0];
 
@@ -80,10 +80,6 @@ export async function unfollow(db: SocialGraphDb, users: UsersClient, followerId
   return changed;
 }
 
-type Position = [createdAtMs: number, userId: string];
-const isPosition = (value: unknown[]): value is Position =>
-  value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && isId(value[1]);
-
 export type Direction = 'followers' | 'following';
 
 /**
@@ -97,8 +93,8 @@ export async function listFollows(
   first: number,
   after: string | null | undefined,
 ): Promise<Connection<UserRef>> {
-  const position = decodeCursor(after, isPosition);
-  if (!isId(userId)) return toConnection([], first, (r: UserRef) => r, () => '');
+  const position = timeIdCursor.decode(after);
+  if (!isId(userId)) return emptyConnection();
   const [self, other] = direction === 'followers' ? [follows.followeeId, follows.followerId] : [follows.followerId, follows.followeeId];
   const rows = await db
     .select({ id: other, createdAt: follows.createdAt })
@@ -114,7 +110,7 @@ export async function listFollows(
     rows,
     first,
     (row) => ({ id: row.id }),
-    (row) => encodeCursor([row.createdAt.getTime(), row.id]),
+    (row) => timeIdCursor.encode([row.createdAt.getTime(), row.id]),
   );
 }
 
@@ -128,7 +124,7 @@ export async function followIdsPage(
   userId: string,
   limit: number,
   after: string | null | undefined,
-): Promise<{ ids: string[]; nextCursor: string | null; total: number }> {
+): Promise<IdsPage> {
   const [page, counts] = await Promise.all([
     listFollows(db, direction, userId, limit, after),
     db.select().from(followCounts).where(eq(followCounts.userId, userId)),

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '@shutter/auth';
-import { FOLLOWER_IDS_PATH } from '../src/service.ts';
+import { followerIdsEndpoint } from '@shutter/contracts';
 import { startSocialGraphHarness, type SocialGraphHarness } from './helpers.ts';
 
 let h: SocialGraphHarness;
@@ -170,7 +170,7 @@ describe('lists and flags', () => {
   });
 
   it('serves follower ids to other services through the signed internal endpoint, in pages', async () => {
-    const endpoint = `${h.socialGraph.url}${FOLLOWER_IDS_PATH}`;
+    const endpoint = `${h.socialGraph.url}${followerIdsEndpoint.path}`;
     const post = (body: unknown, signed = true) => {
       const text = JSON.stringify(body);
       return fetch(endpoint, {

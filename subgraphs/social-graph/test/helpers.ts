@@ -1,8 +1,9 @@
 import { createTestDatabase, createTestSecrets, signedGraphql, testRedisPrefix, testRedisUrl, type GraphQLResponse, type TestDatabase } from '@shutter/testing';
-import { usersTestConfig, startUsersService, usersMigrationsFolder, type UsersService } from '@shutter/users';
+import { startUsersService, usersDatabase, type UsersService } from '@shutter/users';
+import { usersTestConfig } from '@shutter/users/testing';
 import type { RunningSubgraph } from '@shutter/service';
 import { loadSocialGraphConfig, type SocialGraphConfig } from '../src/config.ts';
-import { socialGraphMigrationsFolder } from '../src/db/migrate.ts';
+import { socialGraphDatabase } from '../src/db/index.ts';
 import { startSocialGraphService } from '../src/service.ts';
 
 export interface SocialGraphHarness {
@@ -20,13 +21,13 @@ export interface SocialGraphHarness {
 /** The real users subgraph (social-graph asks it whether a user exists) and social-graph, on fresh databases. */
 export async function startSocialGraphHarness(options: { onQuery?: (query: string) => void } = {}): Promise<SocialGraphHarness> {
   const secrets = await createTestSecrets();
-  const usersDatabase = await createTestDatabase(usersMigrationsFolder);
-  const socialGraphDatabase = await createTestDatabase(socialGraphMigrationsFolder);
+  const usersTestDatabase = await createTestDatabase(usersDatabase);
+  const socialGraphTestDatabase = await createTestDatabase(socialGraphDatabase);
   const users = await startUsersService(
-    usersTestConfig(usersDatabase.url, secrets),
+    usersTestConfig(usersTestDatabase.url, secrets),
   );
   const config = loadSocialGraphConfig({
-    SOCIAL_GRAPH_DATABASE_URL: socialGraphDatabase.url,
+    SOCIAL_GRAPH_DATABASE_URL: socialGraphTestDatabase.url,
     SOCIAL_GRAPH_PORT: '0',
     GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
     USERS_URL: `${users.url}/graphql`,
@@ -41,7 +42,7 @@ export async function startSocialGraphHarness(options: { onQuery?: (query: strin
     secret: secrets.GATEWAY_SIGNING_SECRET,
     users,
     socialGraph,
-    socialGraphDatabase,
+    socialGraphDatabase: socialGraphTestDatabase,
     call: (query, variables, viewerId) => signedGraphql(url, secrets.GATEWAY_SIGNING_SECRET, { query, variables, viewerId }),
     async signUp(username) {
       const session = await users.accounts.signUp({ username, email: `${username}@example.com`, password: 'password123' });
@@ -50,8 +51,8 @@ export async function startSocialGraphHarness(options: { onQuery?: (query: strin
     async close() {
       await socialGraph.close();
       await users.close();
-      await socialGraphDatabase.drop();
-      await usersDatabase.drop();
+      await socialGraphTestDatabase.drop();
+      await usersTestDatabase.drop();
     },
   };
 }

@@ -36,7 +36,7 @@ describe('the outbox relay', () => {
     const b = await h.signUp('relay_b');
     await h.call('mutation($id: ID!) { follow(userId: $id) { id } }', { id: b }, a);
     await h.call('mutation($id: ID!) { unfollow(userId: $id) { id } }', { id: b }, a);
-    await worker.relay.drain();
+    await worker.relay!.drain();
     const rows = await sql<{ id: string; event: string; sent_at: Date | null }[]>`select id, event, sent_at from outbox order by id`;
     expect(rows.map((r) => r.event)).toEqual(['follow.created', 'follow.deleted']);
     expect(rows.every((r) => r.sent_at !== null)).toBe(true);
@@ -45,7 +45,7 @@ describe('the outbox relay', () => {
     expect(job?.data as EventJob<'follow.created'>).toMatchObject({ event: 'follow.created', eventId: rows[0]!.id, payload: { followerId: a, followeeId: b } });
     expect((await deleted.getJob(rows[1]!.id))?.data.payload).toEqual({ followerId: a, followeeId: b });
     expect(await created.count()).toBe(1);
-    expect(await worker.relay.drain()).toBe(0);
+    expect(await worker.relay!.drain()).toBe(0);
   });
 
   it('a relay that crashed after adding the job but before marking the row sends no second job', async () => {
@@ -55,7 +55,7 @@ describe('the outbox relay', () => {
     await created.add('follow.created', { event: 'follow.created', eventId: id, payload }, { jobId: id });
     await sql`insert into outbox (id, event, payload) values (${id}, 'follow.created', ${sql.json(payload)})`;
     const before = await created.count();
-    expect(await worker.relay.drain()).toBe(1);
+    expect(await worker.relay!.drain()).toBe(1);
     expect(await created.count()).toBe(before);
     const [row] = await sql`select sent_at from outbox where id = ${id}`;
     expect(row?.sent_at).not.toBeNull();

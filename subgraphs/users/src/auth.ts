@@ -4,7 +4,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { AccessTokenIssuer } from '@shutter/auth';
 import { isUniqueViolation } from '@shutter/db';
 import { appError, conflict, unauthenticated } from '@shutter/service';
-import type { UsersDb } from './db/client.ts';
+import type { UsersDb } from './db/index.ts';
 import { refreshTokens, sessions, users, type UserRow } from './db/schema.ts';
 import { newId } from '@shutter/db';
 import { checkPassword, parseEmail, parseOptionalText, parseUsername } from './validation.ts';

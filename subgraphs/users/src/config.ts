@@ -1,4 +1,4 @@
-import { env, loadConfig, z } from '@shutter/config';
+import { baseFields, DEFAULT_PORTS, env, listenFields, loadConfig, z } from '@shutter/config';
 
 const pem = (label: string) =>
   z
@@ -41,21 +41,15 @@ const serviceAccountJson = z
 
 export const usersConfigSchema = z
   .object({
-    NODE_ENV: env.nodeEnv(),
-    LOG_LEVEL: env.logLevel(),
-    USERS_HOST: z.string().default('127.0.0.1'),
-    USERS_PORT: env.port(4001),
+    ...baseFields,
+    ...listenFields('USERS', DEFAULT_PORTS.users),
     USERS_DATABASE_URL: env.postgresUrl(),
-    GATEWAY_SIGNING_SECRET: env.secret(32),
     ACCESS_TOKEN_PRIVATE_KEY: pem('PRIVATE KEY'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~25 ms a hash on one core here.
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(8_192).default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
-    // The push worker (src/worker.ts); the HTTP service reads none of these.
-    REDIS_URL: env.redisUrl(),
-    QUEUE_PREFIX: z.string().min(1).default('shutter'),
     // Web Push: without the key pair, Web Push devices are skipped (a warning at start).
     VAPID_PUBLIC_KEY: base64urlKey(65, 'an uncompressed P-256 public key').optional(),
     VAPID_PRIVATE_KEY: base64urlKey(32, 'a P-256 private key').optional(),

@@ -1,6 +1,6 @@
 import type { PushEndpointPolicy } from './push-devices.ts';
 import type { SubgraphContextBase } from '@shutter/service';
-import type { UsersDb } from './db/client.ts';
+import type { UsersDb } from './db/index.ts';
 import type { Accounts } from './auth.ts';
 import { createUserLoader, type UserLoader } from './users.ts';
 

@@ -1,13 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { badUserInput } from '@shutter/service';
-import type { UsersDb } from './db/client.ts';
+import type { UsersDb } from './db/index.ts';
 import { pushDevices, type PushDeviceRow } from './db/schema.ts';
 import { isId, newId } from '@shutter/db';
+import { parseWebPushSubscription } from './push/subscription.ts';
 
 export type PushPlatform = PushDeviceRow['platform'];
 
 const MAX_TOKEN_LENGTH = 4096;
-const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
 export interface PushEndpointPolicy {
   /**
@@ -30,27 +30,11 @@ function deviceEndpoint(platform: PushPlatform, token: string, policy: PushEndpo
     if (/\s/.test(token)) throw badUserInput('An FCM registration token has no spaces.', 'token');
     return token;
   }
-  let subscription: unknown;
-  try {
-    subscription = JSON.parse(token);
-  } catch {
-    throw badUserInput('A WEB_PUSH token is the PushSubscription as JSON.', 'token');
-  }
-  const { endpoint, keys } = (subscription ?? {}) as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
-  let url: URL | null = null;
-  try {
-    url = typeof endpoint === 'string' ? new URL(endpoint) : null;
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw badUserInput('A WEB_PUSH subscription needs an http(s) endpoint.', 'token');
-  }
+  const check = parseWebPushSubscription(token);
+  if (!check.ok) throw badUserInput(check.reason, 'token');
+  const { url } = check;
   if (policy.publicHttpsOnly && (url.protocol !== 'https:' || IP_LITERAL.test(url.hostname) || url.hostname === 'localhost')) {
     throw badUserInput("A WEB_PUSH endpoint must be https on a push service's host name.", 'token');
-  }
-  if (typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string' || !BASE64URL.test(keys.p256dh) || !BASE64URL.test(keys.auth)) {
-    throw badUserInput('A WEB_PUSH subscription needs keys.p256dh and keys.auth (base64url).', 'token');
   }
   return url.href;
 }

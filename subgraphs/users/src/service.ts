@@ -1,15 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { gql } from 'graphql-tag';
 import { createAccessTokenIssuer } from '@shutter/auth';
-import { createLogger, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
+import { existingUsersEndpoint } from '@shutter/contracts';
 import type { DatabaseOptions } from '@shutter/db';
+import { createLogger, endpointRoute, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
 import { Accounts } from './auth.ts';
 import type { UsersConfig } from './config.ts';
 import { createUsersContext } from './context.ts';
-import { createUsersDatabase } from './db/client.ts';
+import { usersDatabase } from './db/index.ts';
+import { schemaFile } from './paths.ts';
 import { resolvers } from './resolvers/index.ts';
-
-export const usersTypeDefs = gql(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
+import { existingUserIds } from './users.ts';
 
 export interface UsersService extends RunningSubgraph {
   accounts: Accounts;
@@ -21,7 +20,7 @@ export async function startUsersService(
   options: { logger?: Logger; database?: DatabaseOptions } = {},
 ): Promise<UsersService> {
   const logger = options.logger ?? createLogger('users', config.LOG_LEVEL);
-  const database = createUsersDatabase(config.USERS_DATABASE_URL, options.database);
+  const database = usersDatabase.connect(config.USERS_DATABASE_URL, options.database);
   const accounts = new Accounts(database.db, {
     tokens: await createAccessTokenIssuer(config.ACCESS_TOKEN_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS),
     refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
@@ -29,7 +28,7 @@ export async function startUsersService(
   });
   const server = await startSubgraphServer({
     name: 'users',
-    typeDefs: usersTypeDefs,
+    schemaFile,
     resolvers,
     logger,
     host: config.USERS_HOST,
@@ -37,6 +36,8 @@ export async function startUsersService(
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createUsersContext(base, database.db, accounts, { publicHttpsOnly: config.NODE_ENV === 'production' }),
     database,
+    // social-graph asks before it makes an edge to a user.
+    endpoints: [endpointRoute(existingUsersEndpoint, async (b) => ({ ids: await existingUserIds(database.db, b.ids) }))],
   });
   return { ...server, accounts };
 }

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { eq, sql } from 'drizzle-orm';
 import { escapeLike } from '@shutter/db';
 import { badUserInput } from '@shutter/service';
-import type { UsersDb } from './db/client.ts';
+import type { UsersDb } from './db/index.ts';
 import { users, type UserRow } from './db/schema.ts';
 import { isId } from '@shutter/db';
 import { LIMITS, parseOptionalText } from './validation.ts';
@@ -25,6 +25,14 @@ export function createUserLoader(db: UsersDb): UserLoader {
     },
     { maxBatchSize: 1000 },
   );
+}
+
+/** Which of `ids` name an account (the internal endpoint social-graph asks). */
+export async function existingUserIds(db: UsersDb, ids: string[]): Promise<string[]> {
+  const valid = ids.filter(isId);
+  if (valid.length === 0) return [];
+  const rows = await db.select({ id: users.id }).from(users).where(sql`${users.id} = ANY(${sql.param(valid)}::uuid[])`);
+  return rows.map((r) => r.id);
 }
 
 export async function findUserByUsername(db: UsersDb, username: string): Promise<UserRow | null> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenIssuer, createAccessTokenVerifier } from '@shutter/auth';
 import type { TestDatabase } from '@shutter/testing';
 import { Accounts } from '../src/auth.ts';
-import { createUsersDatabase, type UsersDatabase } from '../src/db/client.ts';
+import { usersDatabase, type UsersDatabase } from '../src/db/index.ts';
 import { createUsersTestConfig } from './helpers.ts';
 
 let database: TestDatabase;
@@ -13,7 +13,7 @@ let verify: (token: string) => Promise<{ userId: string; sessionId: string } | n
 beforeAll(async () => {
   const setup = await createUsersTestConfig();
   database = setup.database;
-  users = createUsersDatabase(database.url);
+  users = usersDatabase.connect(database.url);
   accounts = new Accounts(users.db, {
     tokens: await createAccessTokenIssuer(setup.secrets.ACCESS_TOKEN_PRIVATE_KEY, 900),
     refreshTokenTtlDays: 30,

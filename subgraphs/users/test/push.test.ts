@@ -15,8 +15,7 @@ import { newId } from '@shutter/db';
 import { createQueue, createRedisConnection, type EventJob } from '@shutter/events';
 import { createTestDatabase, createTestSecrets, decryptWebPush as decrypt, newTestBrowser as newBrowser, subscriptionOf, testRedisPrefix, testRedisUrl, type TestDatabase } from '@shutter/testing';
 import type { UsersConfig } from '../src/config.ts';
-import { createUsersDatabase, type UsersDatabase } from '../src/db/client.ts';
-import { usersMigrationsFolder } from '../src/db/migrate.ts';
+import { usersDatabase, type UsersDatabase } from '../src/db/index.ts';
 import { pushDevices, users } from '../src/db/schema.ts';
 import { PUSH_DELIVER_QUEUE, PUSH_NOTIFICATION_QUEUE, pushJobId, startUsersWorker } from '../src/jobs/index.ts';
 import { deliverPush, type PushSenders } from '../src/push/delivery.ts';
@@ -24,7 +23,7 @@ import { renderPushMessage, type NotificationCreated } from '../src/push/message
 import { classifyFcm, classifyWebPush, parseRetryAfter, PushRetryError, retryDelay } from '../src/push/outcome.ts';
 import { createWebPushSender } from '../src/push/web-push.ts';
 import { registerPushDevice } from '../src/push-devices.ts';
-import { usersTestConfig } from '../src/test-config.ts';
+import { usersTestConfig } from './config.ts';
 
 const log = pino({ level: 'silent' });
 const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -135,8 +134,8 @@ let secrets: Awaited<ReturnType<typeof createTestSecrets>>;
 const fcmAccount = { project_id: 'shutter-test', client_email: 'push@shutter-test.iam.gserviceaccount.com' };
 
 beforeAll(async () => {
-  database = await createTestDatabase(usersMigrationsFolder);
-  usersDb = createUsersDatabase(database.url);
+  database = await createTestDatabase(usersDatabase);
+  usersDb = usersDatabase.connect(database.url);
   secrets = await createTestSecrets();
   vapid = webpush.generateVAPIDKeys();
   const rsa = generateKeyPairSync('rsa', {
@@ -420,9 +419,12 @@ describe('deliverPush', () => {
 
   it('removes a Web Push device whose stored keys cannot be encrypted to', async () => {
     const rue = await createUser('rue');
-    // Passes registration (base64url), but is no P-256 point.
+    // Base64url, but no P-256 point: registration refuses it now; a row stored before it checked
+    // the keys can still hold such a token.
     const token = JSON.stringify({ endpoint: `${push.url}/sub/rue`, keys: { p256dh: 'AAAA', auth: 'AAAA' } });
-    const device = await registerPushDevice(usersDb.db, rue, 'WEB_PUSH', token);
+    await expect(registerPushDevice(usersDb.db, rue, 'WEB_PUSH', token)).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'token' } });
+    const [device] = await usersDb.db.insert(pushDevices).values({ id: newId(), userId: rue, platform: 'WEB_PUSH', token, endpoint: `${push.url}/sub/rue` }).returning();
+    if (!device) throw new Error('no device row');
     const deps = { db: usersDb.db, senders: { WEB_PUSH: webSender(), FCM: null }, log };
     expect(await deliverPush(deps, { deviceId: device.id, recipientId: rue, message })).toBe('removed');
     expect(push.requests('/sub/rue')).toHaveLength(0);

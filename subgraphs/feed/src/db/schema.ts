@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { outbox } from '@shutter/events';
+import { NOTIFICATION_KINDS, outbox } from '@shutter/events';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -30,7 +30,7 @@ export const celebrities = pgTable('celebrities', {
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
 
-export const notificationKind = pgEnum('notification_kind', ['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']);
+export const notificationKind = pgEnum('notification_kind', NOTIFICATION_KINDS);
 
 export const notifications = pgTable(
   'notifications',

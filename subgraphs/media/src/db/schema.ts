@@ -62,8 +62,13 @@ export const posts = pgTable(
     likeCount: integer('like_count').notNull().default(0),
     commentCount: integer('comment_count').notNull().default(0),
     createdAt: at('created_at').notNull(),
+    // Set by deletePost: the post is gone for readers, its row a tombstone until it is purged.
+    deletedAt: at('deleted_at'),
   },
-  (t) => [index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id)],
+  (t) => [
+    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id),
+    index('posts_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} IS NOT NULL`),
+  ],
 );
 
 export const postImages = pgTable(

@@ -1,6 +1,8 @@
 import { parseFirst } from '@shutter/service';
 import type { CommentResolvers, ImageResolvers, PostResolvers, UserResolvers } from '../generated/resolvers-types.ts';
-import { listComments, listUserPosts } from '../posts.ts';
+import { listComments } from '../comments.ts';
+import { listUserPosts } from '../posts.ts';
+import { referenceableBy, visibleTo } from '../visibility.ts';
 
 export const User: UserResolvers = {
   __resolveReference: ({ id }) => ({ id }),
@@ -11,7 +13,10 @@ export const User: UserResolvers = {
 
 export const Post: PostResolvers = {
   // One query for the whole _entities batch; others' unpublished posts resolve to null.
-  __resolveReference: ({ id }, { loaders }) => loaders.postById.load(id),
+  __resolveReference: async ({ id }, { loaders, viewerId }) => {
+    const post = await loaders.postById.load(id);
+    return referenceableBy(post, viewerId) ? post : null;
+  },
   author: (post) => ({ id: post.authorId }),
   media: (post, _, { loaders }) => loaders.imagesByPostId.load(post.id),
   viewerHasLiked: (post, _, { loaders }) => loaders.viewerHasLiked.load(post.id),
@@ -20,9 +25,10 @@ export const Post: PostResolvers = {
 
 export const Comment: CommentResolvers = {
   __resolveReference: ({ id }, { loaders }) => loaders.commentById.load(id),
-  post: async (comment, _, { loaders }) => {
+  post: async (comment, _, { loaders, viewerId }) => {
     const post = await loaders.postById.load(comment.postId);
-    if (!post) throw new Error(`comment ${comment.id} has no visible post`);
+    // commentById hands out only comments on posts the viewer sees.
+    if (!visibleTo(post, viewerId)) throw new Error(`comment ${comment.id} has no visible post`);
     return post;
   },
   author: (comment) => ({ id: comment.authorId }),

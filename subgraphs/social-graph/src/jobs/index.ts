@@ -1,25 +1,17 @@
-import { createRedisConnection, startOutboxRelay, type OutboxRelay } from '@shutter/events';
-import { createLogger, type Logger } from '@shutter/service';
+import { startServiceWorker, type RunningWorker } from '@shutter/service/worker';
+import type { Logger } from '@shutter/service';
 import type { SocialGraphConfig } from '../config.ts';
-import { createSocialGraphDatabase } from '../db/client.ts';
+import { socialGraphDatabase } from '../db/index.ts';
 
 /** social-graph's worker: it consumes no queue, and relays its outbox (follow events) to BullMQ. */
-export async function startSocialGraphWorker(config: SocialGraphConfig, options: { logger?: Logger } = {}) {
-  const logger = options.logger ?? createLogger('social-graph-worker', config.LOG_LEVEL);
-  const database = createSocialGraphDatabase(config.SOCIAL_GRAPH_DATABASE_URL, { max: 2 });
-  const connection = createRedisConnection(config.REDIS_URL);
-  const relay: OutboxRelay = await startOutboxRelay({
-    sql: database.sql,
-    queues: { connection, prefix: config.QUEUE_PREFIX },
-    log: logger,
+export function startSocialGraphWorker(config: SocialGraphConfig, options: { logger?: Logger } = {}): Promise<RunningWorker> {
+  return startServiceWorker({
+    name: 'social-graph-worker',
+    service: 'social-graph',
+    config,
+    logger: options.logger,
+    database: socialGraphDatabase.connect(config.SOCIAL_GRAPH_DATABASE_URL, { max: 2 }),
+    relay: true,
+    setup: () => ({ handlers: {} }),
   });
-  logger.info('social-graph worker: outbox relay running');
-  return {
-    relay,
-    close: async () => {
-      await relay.stop();
-      await connection.quit();
-      await database.close();
-    },
-  };
 }

@@ -1,8 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from '@shutter/config';
+import { NOTIFICATION_KINDS } from '@shutter/events';
 import type { Logger } from '@shutter/service';
 import type { UsersConfig } from '../config.ts';
-import type { UsersDb } from '../db/client.ts';
+import type { UsersDb } from '../db/index.ts';
 import { pushDevices, users, type PushDeviceRow } from '../db/schema.ts';
 import { createFcmSender } from './fcm.ts';
 import { renderPushMessage, type NotificationCreated } from './message.ts';
@@ -19,7 +20,7 @@ export const pushDeliverySchema = z.object({
     body: z.string(),
     data: z.object({
       notificationId: z.uuid(),
-      kind: z.enum(['FOLLOW', 'LIKE', 'COMMENT', 'NEW_POST']),
+      kind: z.enum(NOTIFICATION_KINDS),
       actorId: z.uuid(),
       postId: z.uuid().nullable(),
       commentId: z.uuid().nullable(),

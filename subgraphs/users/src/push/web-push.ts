@@ -2,6 +2,7 @@ import webpush from 'web-push';
 import type { PushDeviceRow } from '../db/schema.ts';
 import type { PushMessage } from './message.ts';
 import { classifyWebPush, type PushSender } from './outcome.ts';
+import { parseWebPushSubscription } from './subscription.ts';
 
 export interface VapidDetails {
   subject: string;
@@ -24,10 +25,10 @@ export function createWebPushSender(vapid: VapidDetails, options: { timeoutMs?: 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   return {
     async send(device: PushDeviceRow, message: PushMessage) {
-      const subscription = parseSubscription(device.token);
-      // Registration checks the shape, not the key lengths: keys we cannot encrypt to never will be.
-      if (!subscription) return { outcome: 'gone', status: 0, reason: 'the stored subscription has unusable keys' };
-      const request = webpush.generateRequestDetails(subscription, JSON.stringify(message), {
+      const check = parseWebPushSubscription(device.token);
+      // Keys we cannot encrypt to never will be (a row from before registration checked them).
+      if (!check.ok) return { outcome: 'gone', status: 0, reason: `the stored subscription is unusable: ${check.reason}` };
+      const request = webpush.generateRequestDetails(check.subscription, JSON.stringify(message), {
         vapidDetails: vapid,
         TTL: TTL_SECONDS,
         contentEncoding: 'aes128gcm',
@@ -48,20 +49,4 @@ export function createWebPushSender(vapid: VapidDetails, options: { timeoutMs?: 
       return classifyWebPush(response.status, response.headers.get('retry-after'), `web push answered ${response.status} ${text.slice(0, 200)}`.trim());
     },
   };
-}
-
-/** The stored PushSubscription JSON, if its keys are ones that can be encrypted to. */
-function parseSubscription(token: string): webpush.PushSubscription | null {
-  let parsed: { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } };
-  try {
-    parsed = JSON.parse(token) as typeof parsed;
-  } catch {
-    return null;
-  }
-  const { endpoint, keys } = parsed;
-  if (typeof endpoint !== 'string' || typeof keys?.p256dh !== 'string' || typeof keys.auth !== 'string') return null;
-  const p256dh = Buffer.from(keys.p256dh, 'base64url');
-  // An uncompressed P-256 point, and an auth secret of at least 16 bytes (RFC 8291 §3.2).
-  if (p256dh.length !== 65 || p256dh[0] !== 0x04 || Buffer.from(keys.auth, 'base64url').length < 16) return null;
-  return { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } };
 }

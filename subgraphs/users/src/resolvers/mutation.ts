@@ -1,13 +1,7 @@
-import { unauthenticated } from '@shutter/service';
+import { requireViewer, unauthenticated } from '@shutter/service';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
-import type { UsersContext } from '../context.ts';
 import { registerPushDevice, unregisterPushDevice } from '../push-devices.ts';
 import { updateProfile } from '../users.ts';
-
-const requireViewer = ({ viewerId }: UsersContext): string => {
-  if (!viewerId) throw unauthenticated();
-  return viewerId;
-};
 
 export const Mutation: MutationResolvers = {
   signUp: (_, { input }, { accounts }) => accounts.signUp(input),
@@ -16,13 +10,13 @@ export const Mutation: MutationResolvers = {
   logOut: (_, { refreshToken }, { accounts }) => accounts.logOut(refreshToken),
 
   updateProfile: async (_, { input }, context) => {
-    const user = await updateProfile(context.db, requireViewer(context), input);
+    const user = await updateProfile(context.db, requireViewer(context.viewerId), input);
     // A valid token for an account that is gone.
     if (!user) throw unauthenticated('Your account no longer exists.');
     return user;
   },
 
   registerPushDevice: (_, { input }, context) =>
-    registerPushDevice(context.db, requireViewer(context), input.platform, input.token, context.pushEndpoints),
-  unregisterPushDevice: (_, { id }, context) => unregisterPushDevice(context.db, requireViewer(context), id),
+    registerPushDevice(context.db, requireViewer(context.viewerId), input.platform, input.token, context.pushEndpoints),
+  unregisterPushDevice: (_, { id }, context) => unregisterPushDevice(context.db, requireViewer(context.viewerId), id),
 };

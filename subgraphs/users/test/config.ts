@@ -1,4 +1,4 @@
-import { loadUsersConfig, type UsersConfig } from './config.ts';
+import { loadUsersConfig, type UsersConfig } from '../src/config.ts';
 
 /**
  * The users config that other packages' tests start the subgraph with: a free port, silent logs,

@@ -1,6 +1,13 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '@shutter/service';
 
+/** One listener's channels: changed as the owner says (a refresh), closed when it ends. */
+export interface HubListener {
+  /** Listens on exactly these channels from now on. */
+  update(channels: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * This gateway process's one Redis subscriber connection, shared by all its sockets: a channel is
  * SUBSCRIBEd when its first listener arrives and UNSUBSCRIBEd when its last leaves. Each gateway
@@ -20,21 +27,25 @@ export class LiveHub {
     this.subscriber.on('error', (err) => this.logger.warn({ err }, 'live hub: redis error'));
   }
 
-  /** Listens on channels; the returned function stops listening. */
-  async listen(channels: string[], listener: (message: string) => void): Promise<() => Promise<void>> {
-    const fresh: string[] = [];
-    for (const channel of channels) {
-      let set = this.listeners.get(channel);
-      if (!set) {
-        set = new Set();
-        this.listeners.set(channel, set);
-        fresh.push(channel);
+  /** Listens on channels with one listener; what it returns changes or ends that. */
+  async listen(channels: readonly string[], listener: (message: string) => void): Promise<HubListener> {
+    let current = new Set<string>();
+    const add = async (added: string[]) => {
+      const fresh: string[] = [];
+      for (const channel of added) {
+        let set = this.listeners.get(channel);
+        if (!set) {
+          set = new Set();
+          this.listeners.set(channel, set);
+          fresh.push(channel);
+        }
+        set.add(listener);
       }
-      set.add(listener);
-    }
-    const unlisten = async () => {
+      if (fresh.length > 0) await this.subscriber.subscribe(...fresh);
+    };
+    const remove = async (removed: string[]) => {
       const stale: string[] = [];
-      for (const channel of channels) {
+      for (const channel of removed) {
         const set = this.listeners.get(channel);
         set?.delete(listener);
         if (set && set.size === 0) {
@@ -45,15 +56,31 @@ export class LiveHub {
       // Also when not connected: ioredis would otherwise re-subscribe them on reconnect.
       if (stale.length > 0) await this.subscriber.unsubscribe(...stale).catch(() => undefined);
     };
-    if (fresh.length > 0) {
-      try {
-        await this.subscriber.subscribe(...fresh);
-      } catch (err) {
-        await unlisten();
-        throw err;
-      }
+    const handle: HubListener = {
+      update: async (channels) => {
+        const next = new Set(channels);
+        const added = [...next].filter((c) => !current.has(c));
+        const removed = [...current].filter((c) => !next.has(c));
+        current = next;
+        try {
+          await add(added);
+        } finally {
+          await remove(removed);
+        }
+      },
+      close: async () => {
+        const all = [...current];
+        current = new Set();
+        await remove(all);
+      },
+    };
+    try {
+      await handle.update(channels);
+    } catch (err) {
+      await handle.close();
+      throw err;
     }
-    return unlisten;
+    return handle;
   }
 
   /** The channels listened on now, with how many subscriptions each (for readiness checks and debugging). */

@@ -1,0 +1,91 @@
+import {
+  type GraphQLError,
+  Kind,
+  OperationTypeNode,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
+
+/** The variable that carries an event's id into its hydration query; clients may not use it. */
+export const EVENT_ID_VARIABLE = '__eventId';
+
+/**
+ * Turns `subscription { alias: someField { ...selection } }` into the query that resolves one
+ * event for it: `query($__eventId: ID!, ...its variables) { alias: <hydrateWith>(id: $__eventId) { ...selection } }`,
+ * with the fragments the field reaches, so the client gets exactly its selection, from every
+ * subgraph. `hydrateWith` is the owner's answer (the live-channels endpoint), not the gateway's.
+ */
+export function hydrationQuery(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode, hydrateWith: string): string {
+  const query: OperationDefinitionNode = {
+    ...operation,
+    operation: OperationTypeNode.QUERY,
+    name: { kind: Kind.NAME, value: 'SubscriptionEvent' },
+    variableDefinitions: [
+      {
+        kind: Kind.VARIABLE_DEFINITION,
+        variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: EVENT_ID_VARIABLE } },
+        type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+      },
+      ...(operation.variableDefinitions ?? []),
+    ],
+    selectionSet: {
+      kind: Kind.SELECTION_SET,
+      selections: [
+        {
+          ...field,
+          alias: { kind: Kind.NAME, value: field.alias?.value ?? field.name.value },
+          name: { kind: Kind.NAME, value: hydrateWith },
+          arguments: [
+            {
+              kind: Kind.ARGUMENT,
+              name: { kind: Kind.NAME, value: 'id' },
+              value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: EVENT_ID_VARIABLE } },
+            },
+          ],
+        },
+      ],
+    },
+  };
+  // Only the fragments the field reaches: others (used by another operation of the document)
+  // would fail NoUnusedFragments on every event.
+  const byName = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const reached = new Set<string>();
+  visit(field, {
+    FragmentSpread(spread) {
+      const pending = [spread.name.value];
+      while (pending.length > 0) {
+        const name = pending.pop()!;
+        const fragment = byName.get(name);
+        if (reached.has(name) || !fragment) continue;
+        reached.add(name);
+        visit(fragment, { FragmentSpread: (inner) => void pending.push(inner.name.value) });
+      }
+    },
+  });
+  return print({ kind: Kind.DOCUMENT, definitions: [query, ...[...reached].map((name) => byName.get(name)!)] });
+}
+
+/**
+ * Checks hydration queries against the schema, once per distinct query (clients send the same
+ * few): a query that would fail is refused when the client subscribes, not on every event.
+ */
+export function hydrationValidator(validationRules: readonly ValidationRule[], maxCached = 1000) {
+  const checked = new Map<string, readonly GraphQLError[]>();
+  return (schema: GraphQLSchema, query: string): readonly GraphQLError[] => {
+    let errors = checked.get(query);
+    if (!errors) {
+      errors = validate(schema, parse(query), [...specifiedRules, ...validationRules]);
+      if (checked.size >= maxCached) checked.clear();
+      checked.set(query, errors);
+    }
+    return errors;
+  };
+}

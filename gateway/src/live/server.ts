@@ -1,0 +1,168 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, Kind, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AccessTokenVerifier } from '@shutter/auth';
+import { ServiceUnavailableError } from '@shutter/contracts';
+import type { Logger } from '@shutter/service';
+import { socketAuthenticator, type SocketViewer } from './auth.ts';
+import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator } from './hydration.ts';
+import type { LiveHub } from './hub.ts';
+import { liveSubscription } from './subscription.ts';
+
+export interface LiveLimits {
+  subscriptionsPerConnection: number;
+  connectionsPerUser: number;
+  /** Server pings this often; a socket that misses a pong is closed (keeps proxies from idling it out too). */
+  keepAliveMs: number;
+  /** Events waiting for a socket; past this the client is too slow and is closed (memory stays bounded). */
+  maxPendingEvents: number;
+  /** Bytes the socket may have unsent before the client counts as too slow. */
+  maxBufferedBytes: number;
+}
+
+/** What a Subscription field's owner says of one subscription to it (the live-channels endpoint). */
+export interface LiveRoute {
+  channels: string[];
+  hydrateWith: string;
+}
+
+export interface LiveServerOptions {
+  server: Server;
+  path: string;
+  schema: () => GraphQLSchema;
+  validationRules: ValidationRule[];
+  verifier: AccessTokenVerifier;
+  hub: LiveHub;
+  /** Asks the owner of a Subscription field what the viewer's subscription to it listens on; null for a field nobody owns. */
+  route(field: string, viewerId: string): Promise<LiveRoute> | null;
+  /** Runs a query through the gateway as the viewer (the supergraph resolves it). */
+  hydrate(query: string, variables: Record<string, unknown>, viewerId: string): Promise<ExecutionResult>;
+  limits: LiveLimits;
+  logger: Logger;
+}
+
+interface Extra extends Record<PropertyKey, unknown> {
+  viewer: SocketViewer;
+  socket: WebSocket;
+}
+
+interface SubscriptionPlan {
+  field: string;
+  hydration: string;
+  channels: string[];
+}
+
+const badRequest = (message: string) => [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })];
+
+/**
+ * graphql-ws on the gateway's HTTP server, at the same path as HTTP GraphQL. Apollo Gateway
+ * executes no subscriptions, so each subscription listens on the Redis channels its field's owner
+ * names for the viewer, and each event (an id) is resolved for the client's selection set by a
+ * query through the gateway itself.
+ */
+export function startLiveServer(options: LiveServerOptions) {
+  const { limits, logger, hub } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const auth = socketAuthenticator(options.verifier, limits.connectionsPerUser);
+  const validateHydration = hydrationValidator(options.validationRules);
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(request.url ?? '/', 'http://gateway').pathname;
+    if (path !== options.path) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  options.server.on('upgrade', onUpgrade);
+
+  /** The owner's channels for a field, with its failures said in words a client may see. */
+  async function ownerRoute(field: string, viewerId: string): Promise<LiveRoute | readonly GraphQLError[]> {
+    const asked = options.route(field, viewerId);
+    if (!asked) return badRequest(`${field} is not a subscription this gateway can serve.`);
+    try {
+      return await asked;
+    } catch (err) {
+      logger.error({ err, field }, 'live subscription: its owner could not say what to listen on');
+      const unavailable = err instanceof ServiceUnavailableError;
+      return [new GraphQLError(unavailable ? 'Live updates are unavailable right now; try again.' : 'This subscription could not start.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+    }
+  }
+
+  const disposable = useServer<Record<string, unknown>, Extra>(
+    {
+      connectionInitWaitTimeout: 5_000,
+      onConnect: async (ctx) => {
+        const viewer = await auth.connect(ctx.extra.socket, ctx.connectionParams);
+        if (!viewer) return false;
+        ctx.extra.viewer = viewer;
+        return true;
+      },
+      onClose: (ctx) => auth.disconnect(ctx.extra.viewer),
+      onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws has already registered this one, so it is among them.
+        if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerConnection) {
+          return [new GraphQLError(`At most ${limits.subscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED' } })];
+        }
+        const schema = options.schema();
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (e) {
+          return [e instanceof GraphQLError ? e : new GraphQLError('The operation does not parse.')];
+        }
+        // The same limits as HTTP operations (depth, cost, aliases, tokens), then the spec's rules.
+        const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
+        if (errors.length > 0) return errors;
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation || operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return badRequest('Send queries and mutations over HTTP; this socket serves subscriptions.');
+        }
+        // The event is resolved by rewriting the root field, so it must be a field, not a fragment.
+        const [root] = operation.selectionSet.selections;
+        if (root?.kind !== Kind.FIELD) return badRequest('Select the subscription field itself at the root (no fragment there).');
+        if (operation.variableDefinitions?.some((v) => v.variable.name.value === EVENT_ID_VARIABLE)) return badRequest(`$${EVENT_ID_VARIABLE} is reserved.`);
+        const route = await ownerRoute(root.name.value, (ctx.extra.viewer as SocketViewer).userId);
+        if (!('channels' in route)) return route;
+        // The query each event will run must itself be valid, or every event would fail in silence.
+        const hydration = hydrationQuery(document, operation, root, route.hydrateWith);
+        const hydrationErrors = validateHydration(schema, hydration);
+        if (hydrationErrors.length > 0) return hydrationErrors;
+        const plan: SubscriptionPlan = { field: root.name.value, hydration, channels: route.channels };
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? {}, contextValue: ctx, rootValue: plan };
+      },
+      subscribe: (args) => {
+        const { extra } = args.contextValue as { extra: Extra };
+        const plan = args.rootValue as SubscriptionPlan;
+        const viewerId = extra.viewer.userId;
+        return liveSubscription({
+          socket: extra.socket,
+          viewer: extra.viewer,
+          hub,
+          initialChannels: plan.channels,
+          channels: async () => (await options.route(plan.field, viewerId))?.channels ?? plan.channels,
+          query: plan.hydration,
+          variables: (args.variableValues ?? {}) as Record<string, unknown>,
+          hydrate: options.hydrate,
+          limits,
+          logger,
+        });
+      },
+    },
+    wss,
+    limits.keepAliveMs,
+  );
+
+  return {
+    wss,
+    connections: () => wss.clients.size,
+    async close() {
+      options.server.off('upgrade', onUpgrade);
+      // Closes every socket with 1001 (going away): clients reconnect, to another gateway if there is one.
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

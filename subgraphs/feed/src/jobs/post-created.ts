@@ -1,0 +1,75 @@
+import type { EventPayload } from '@shutter/events';
+import { recordCelebrity, updateCelebrityCount } from '../celebrities.ts';
+import type { FeedDeps } from '../deps.ts';
+import { recordPost } from '../feed-posts.ts';
+import { createNotifications } from '../notifications.ts';
+import type { TimelineEntry } from '../timelines.ts';
+import { forEachFollowerPage } from './follower-pages.ts';
+
+export interface FanOutResult {
+  followers: number;
+  celebrity: boolean;
+  /** Timelines that got the post now (existing ones that lacked it). */
+  timelinesWritten: number;
+  notified: number;
+}
+
+/**
+ * post.created: the post into the author's own timeline and every follower's (one script call per
+ * page of 1,000), then a NEW_POST notification for each follower (one transaction per page).
+ *
+ * An author above the celebrity threshold is not fanned out: followers pull their posts at read,
+ * and live subscribers hear of it on the author's channel. The post that first takes an author over
+ * it is a promotion: one pass over the followers puts the author into their followed-celebrity sets
+ * and tells their live subscriptions (which get this post on their own channel, then listen on the
+ * author's from now on).
+ *
+ * Safe to run again from the start: ZADD of a present member, SADD, and a stored notification are
+ * no-ops, so a job retried after a crash mid-way gives every timeline the post once.
+ */
+export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.created'>): Promise<FanOutResult> {
+  const createdAt = new Date(event.createdAt);
+  const entry: TimelineEntry = { postId: event.postId, score: createdAt.getTime() };
+  // Deleted before this job ran (events can overtake each other): nothing to fan out.
+  if (!(await recordPost(deps.db, { postId: event.postId, authorId: event.authorId, createdAt }))) {
+    return { followers: 0, celebrity: false, timelinesWritten: 0, notified: 0 };
+  }
+
+  let timelinesWritten = await deps.timelines.addToMany([event.authorId], entry);
+  const firstPage = await deps.socialGraph.followerIds(event.authorId, null);
+  if (firstPage.total > deps.celebrityThreshold) {
+    if (await recordCelebrity(deps.db, event.authorId, firstPage.total)) {
+      await deps.followedCelebrities.add(event.authorId, event.authorId);
+      await forEachFollowerPage(deps, event.authorId, firstPage, (ids) => deps.followedCelebrities.promote(ids, event.authorId, event.postId));
+    } else {
+      await deps.live.announceCelebrityPost(deps.redis, event.authorId, event.postId);
+    }
+    return { followers: firstPage.total, celebrity: true, timelinesWritten, notified: 0 };
+  }
+  // An author who was a celebrity stays in the table: the posts made then were never fanned out,
+  // and readers keep getting them by the merge (which drops duplicates of the ones fanned out now).
+  await updateCelebrityCount(deps.db, event.authorId, firstPage.total);
+
+  const pages: string[][] = [];
+  await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {
+    timelinesWritten += await deps.timelines.addToMany(ids, entry);
+    pages.push(ids);
+  });
+  // Notifications after every timeline has the post: the feed is what people see first.
+  let notified = 0;
+  for (const ids of pages) {
+    const created = await createNotifications(
+      deps,
+      ids.map((recipientId) => ({
+        recipientId,
+        kind: 'NEW_POST' as const,
+        actorId: event.authorId,
+        postId: event.postId,
+        dedupeKey: `post:${event.postId}`,
+        createdAt,
+      })),
+    );
+    notified += created.length;
+  }
+  return { followers: pages.reduce((n, ids) => n + ids.length, 0), celebrity: false, timelinesWritten, notified };
+}
