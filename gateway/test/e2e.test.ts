@@ -88,6 +88,27 @@ describe('sign up, log in, refresh, log out through the gateway', () => {
     expect(notGraphQL.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('answers a well-formed cursor out of range with BAD_USER_INPUT in every list', async () => {
+    const { token } = await stack.signUp('cursor_probe');
+    const me = await graphql(url, { query: '{ me { id } }', token });
+    const id = me.data!.me.id as string;
+    // A time no Date (and no timestamptz we write) holds, and one before 1970.
+    const cursors = [[9e15, id], [-1, id], [Number.MAX_SAFE_INTEGER, id]].map((p) => Buffer.from(JSON.stringify(p)).toString('base64url'));
+    const lists = [
+      'query($id: ID!, $after: String) { user(id: $id) { followers(after: $after) { edges { cursor } } } }',
+      'query($id: ID!, $after: String) { user(id: $id) { following(after: $after) { edges { cursor } } } }',
+      'query($id: ID!, $after: String) { user(id: $id) { posts(after: $after) { edges { cursor } } } }',
+      'query($after: String) { postsByHashtag(tag: "x", after: $after) { edges { cursor } } }',
+      'query($after: String) { feed(after: $after) { edges { cursor } } }',
+    ];
+    for (const query of lists) {
+      for (const after of cursors) {
+        const result = await graphql(url, { query, variables: { id, after }, token });
+        expect(result.errors?.map((e) => e.extensions?.code), query).toEqual(['BAD_USER_INPUT']);
+      }
+    }
+  });
+
   it('treats a bad or forged token as no viewer, and says so in WWW-Authenticate', async () => {
     const result = await graphql(url, { query: '{ me { id } }', token: 'eyJhbGciOiJFZERTQSJ9.e30.AAAA' });
     expect(result.data).toEqual({ me: null });

@@ -1,7 +1,19 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jpegWithGps, pngWithAlpha } from './fixtures.ts';
+import { mediaDatabase } from '../src/db/index.ts';
+import { purgeDeletedPosts as purge } from '../src/posts.ts';
 import { startMediaHarness, viewer, type MediaHarness } from './helpers.ts';
+
+/** The worker's purge, on the harness's database. */
+async function purgeDeletedPosts(url: string, graceSeconds: number): Promise<number> {
+  const database = mediaDatabase.connect(url, { max: 1 });
+  try {
+    return await purge(database.db, graceSeconds);
+  } finally {
+    await database.close();
+  }
+}
 
 let h: MediaHarness;
 let sql: postgres.Sql;
@@ -99,6 +111,31 @@ describe('deletePost', () => {
     expect((await readPost(id, alice)).data!.post).toBeNull();
     expect((await fetch(`${h.media.url}/files/images/${image!.image_id}/320.webp`)).status).toBe(404);
     expect((await events('post.deleted')).filter((e) => e.payload.postId === id)).toHaveLength(1);
+  });
+
+  it('keeps a tombstone that references still resolve until it is purged; nothing else sees the post', async () => {
+    const id = await publishedPost(alice, 'soon gone #tomb');
+    await h.call('mutation($id: ID!) { likePost(postId: $id) { id } }', { id }, bob);
+    await h.call('mutation($id: ID!) { addComment(postId: $id, text: "nice") { id } }', { id }, bob);
+    expect((await h.call('mutation($id: ID!) { deletePost(id: $id) }', { id }, alice)).data).toEqual({ deletePost: true });
+    const entity = () => h.call('query($r: [_Any!]!) { _entities(representations: $r) { ... on Post { id caption } } }', { r: [{ __typename: 'Post', id }] }, bob);
+    // A feed page or a notification fetched before the feed handled post.deleted still resolves.
+    expect((await entity()).data).toEqual({ _entities: [{ id, caption: 'soon gone #tomb' }] });
+    // Everything media serves itself has lost it at once.
+    expect((await readPost(id, bob)).data!.post).toBeNull();
+    expect((await h.call('query { postsByHashtag(tag: "tomb") { edges { node { id } } } }', {}, bob)).data!.postsByHashtag.edges).toEqual([]);
+    const profile = await h.call('query($r: [_Any!]!) { _entities(representations: $r) { ... on User { postCount posts { edges { node { id } } } } } }', { r: [{ __typename: 'User', id: alice }] }, bob);
+    expect(profile.data!._entities[0].posts.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(id);
+    expect((await h.call('mutation($id: ID!) { likePost(postId: $id) { id } }', { id }, carol)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await h.call('mutation($id: ID!) { addComment(postId: $id, text: "late") { id } }', { id }, carol)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    // Within the grace the purge keeps it; past it, the row goes with its images, likes and comments.
+    expect(await purgeDeletedPosts(h.database.url, 3600)).toBe(0);
+    await sql`update posts set deleted_at = now() - interval '2 hours' where id = ${id}`;
+    expect(await purgeDeletedPosts(h.database.url, 3600)).toBe(1);
+    expect((await entity()).data).toEqual({ _entities: [null] });
+    expect(await sql`select 1 from likes where post_id = ${id} union all select 1 from comments where post_id = ${id} union all select 1 from post_images where post_id = ${id}`).toHaveLength(0);
+    expect(await purgeDeletedPosts(h.database.url, 3600)).toBe(0);
   });
 });
 
