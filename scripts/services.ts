@@ -13,8 +13,8 @@ export interface SubgraphDefinition {
   databaseEnv: string;
   /** Its database and role, when `npm start` or the tests provision them. */
   database: string;
-  /** Its worker entry (BullMQ workers, outbox relay), if it has one. */
-  worker?: string;
+  /** Whether it has a worker process (src/worker.ts: BullMQ workers, outbox relay). */
+  worker: boolean;
   /** Settings of its own that `npm start` provides. */
   env?: (local: { dataDir: string; port: number; accessTokenPrivateKey: string; vapidPublicKey: string; vapidPrivateKey: string }) => Record<string, string>;
 }
@@ -28,7 +28,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     databaseEnv: 'USERS_DATABASE_URL',
     database: 'shutter_users',
     // Push delivery: it owns the devices.
-    worker: 'src/worker.ts',
+    worker: true,
     // Only the users subgraph issues access tokens, so only it gets the private key; and it pushes.
     env: ({ accessTokenPrivateKey, vapidPublicKey, vapidPrivateKey }) => ({
       ACCESS_TOKEN_PRIVATE_KEY: process.env.ACCESS_TOKEN_PRIVATE_KEY ?? accessTokenPrivateKey,
@@ -42,7 +42,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     port: DEFAULT_PORTS.media,
     databaseEnv: 'MEDIA_DATABASE_URL',
     database: 'shutter_media',
-    worker: 'src/worker.ts',
+    worker: true,
     env: ({ dataDir, port }) => ({
       MEDIA_STORAGE_DIR: process.env.MEDIA_STORAGE_DIR ?? `${dataDir}/media`,
       MEDIA_PUBLIC_URL: process.env.MEDIA_PUBLIC_URL ?? `http://127.0.0.1:${port}`,
@@ -54,7 +54,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     port: DEFAULT_PORTS['social-graph'],
     databaseEnv: 'SOCIAL_GRAPH_DATABASE_URL',
     database: 'shutter_social_graph',
-    worker: 'src/worker.ts',
+    worker: true,
   },
   {
     name: 'feed',
@@ -62,7 +62,7 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     port: DEFAULT_PORTS.feed,
     databaseEnv: 'FEED_DATABASE_URL',
     database: 'shutter_feed',
-    worker: 'src/worker.ts',
+    worker: true,
   },
 ];
 

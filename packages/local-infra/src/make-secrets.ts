@@ -3,7 +3,7 @@
  * gateway signing secret, the access-token key pair and the VAPID key pair for Web Push.
  * Containers read them through *_FILE. Each set is checked on its own, so an older volume gains
  * the sets added since.
- *   tsx scripts/make-secrets.ts /run/secrets/shutter
+ *   node packages/local-infra/dist/make-secrets.js /run/secrets/shutter
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { newAccessTokenKeys, newSecret, newVapidKeys } from '@shutter/auth';
 
 const folder = process.argv[2];
 if (!folder) {
-  console.error('usage: tsx scripts/make-secrets.ts <folder>');
+  console.error('usage: node packages/local-infra/dist/make-secrets.js <folder>');
   process.exit(1);
 }
 mkdirSync(folder, { recursive: true });

@@ -1,0 +1,5 @@
+import { runMigrationMain } from '@shutter/service';
+import { socialGraphDatabase } from './db/index.ts';
+
+// The migration step, before the service starts (npm start runs it itself; in containers, the migrate job).
+await runMigrationMain('social-graph', socialGraphDatabase);
