@@ -29,8 +29,8 @@ export const loadGatewayConfig = (source: Record<string, string | undefined> = p
 });
 
 /**
- * Where each subgraph is: `<NAME>_URL` for the subgraph NAME of the supergraph (SOCIAL_GRAPH_URL for
- * `social-graph`), else the URL the supergraph was composed with (the local defaults). Read for
+ * Where each subgraph is: `<NAME>_URL` for the subgraph NAME of the supergraph (MY_SUBGRAPH_URL for
+ * `my-subgraph`), else the URL the supergraph was composed with (the local defaults). Read for
  * whatever subgraphs the supergraph has, so the gateway's config names none; every bad value is
  * reported at once, as loadConfig does.
  */

@@ -12,7 +12,7 @@ import type { GatewayContext } from './context.ts';
  *
  * Requests go through an undici connection pool to the subgraph (kept-alive sockets) rather than
  * the global fetch: the WHATWG fetch machinery was the largest single cost in the gateway's CPU
- * profile, and every feed page makes three or four of these calls.
+ * profile, and a nested query makes several of these calls.
  */
 export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly pool: Pool;

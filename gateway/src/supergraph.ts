@@ -26,7 +26,7 @@ const stringArgument = (directive: ConstDirectiveNode, name: string) => {
  */
 export function subscriptionOwners(supergraphSdl: string): Map<string, string> {
   const document = parse(supergraphSdl);
-  // join__Graph's values name the subgraphs: FEED @join__graph(name: "feed", url: ...).
+  // join__Graph's values name the subgraphs: NAME @join__graph(name: "name", url: ...).
   const graphNames = new Map<string, string>();
   const owners = new Map<string, string>();
   for (const definition of document.definitions) {

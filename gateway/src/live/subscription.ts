@@ -79,7 +79,7 @@ export function liveSubscription(options: LiveSubscriptionOptions): AsyncIterabl
           continue;
         }
         const data = result.data as Record<string, unknown> | null | undefined;
-        // Gone by now (a deleted post, a notification not the viewer's): nothing to send.
+        // Gone by now (deleted, or not the viewer's to see): nothing to send.
         if (!data || Object.values(data).some((v) => v === null)) {
           if (result.errors?.length) logger.warn({ errors: result.errors, eventId }, 'live event: hydration errors');
           continue;
