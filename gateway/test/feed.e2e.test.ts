@@ -108,10 +108,18 @@ describe('feed and notifications through the gateway', () => {
     const read = await stack.query({ query: 'mutation { markNotificationsRead }', token: b.token });
     expect(read.data!.markNotificationsRead).toBe(3);
 
-    // B deletes the post: it leaves A's feed and A's notifications at once.
+    // B deletes the post: media forgets it at once; A's feed drops it once the feed worker has
+    // handled post.deleted (milliseconds), and no read in between fails: the reference resolves
+    // to media's tombstone.
     await stack.query({ query: 'mutation($id: ID!) { deletePost(id: $id) }', variables: { id: postId }, token: b.token });
-    const after = await stack.query({ query: FEED, token: a.token });
-    expect(after.data!.feed.edges.map((e: any) => e.node.id)).toEqual([older]);
+    expect((await stack.query({ query: 'query($id: ID!) { post(id: $id) { id } }', variables: { id: postId }, token: a.token })).data).toEqual({ post: null });
+    await expect
+      .poll(async () => {
+        const after = await stack.query({ query: FEED, token: a.token });
+        if (after.errors) throw new Error(JSON.stringify(after.errors));
+        return after.data!.feed.edges.map((e: any) => e.node.id);
+      }, { timeout: 10_000, interval: 20 })
+      .toEqual([older]);
   }, 60_000);
 
   it('answers feed and notifications without a viewer with UNAUTHENTICATED', async () => {
