@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Sql } from '@shutter/db';
 import { createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay } from '@shutter/events';
 import { createLogger, type Logger } from './logger.ts';
+import { startWorkerHealth, within, type WorkerHealth } from './worker-health.ts';
 
 /** What a worker's setup gets: the BullMQ connection it may share (its own queues), and the log. */
 export interface WorkerSetupContext {
@@ -45,6 +46,8 @@ export interface RunningWorker {
   workers: Worker[];
   relay: OutboxRelay | null;
   logger: Logger;
+  /** The probe listener, when WORKER_HEALTH_PORT is set. */
+  health: WorkerHealth | null;
   close(): Promise<void>;
 }
 
@@ -56,9 +59,32 @@ export interface RunningWorker {
  */
 export async function startServiceWorker<Q extends string>(options: ServiceWorkerOptions<Q>): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(options.name, options.config.LOG_LEVEL);
+  // The probes first (a bad WORKER_HEALTH_* fails before anything is started): live from here on,
+  // ready once the workers below run.
+  let workers: Worker[] = [];
+  let started = false;
+  let closing = false;
   const connection = createRedisConnection(options.config.REDIS_URL);
+  const health = await startWorkerHealth(options.name, {
+    problems: async () => {
+      const problems: string[] = [];
+      if (!started) problems.push('starting');
+      if (closing) problems.push('shutting down');
+      if (connection.status !== 'ready') problems.push(`redis connection is ${connection.status}`);
+      for (const worker of workers) if (!worker.isRunning()) problems.push(`queue ${worker.name}: worker not running`);
+      if (options.database) {
+        await within(2_000, 'the database', options.database.sql`select 1`).catch((e: unknown) =>
+          problems.push(e instanceof Error ? e.message : String(e)),
+        );
+      }
+      return problems;
+    },
+  }).catch((e: unknown) => {
+    connection.disconnect();
+    throw e;
+  });
   const setup = await options.setup({ connection, logger });
-  const workers = startQueueWorkers(setup.handlers, {
+  workers = startQueueWorkers(setup.handlers, {
     service: options.service,
     connection,
     prefix: options.config.QUEUE_PREFIX,
@@ -71,18 +97,27 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
     relay = await startOutboxRelay({ sql: options.database.sql, queues: { connection, prefix: options.config.QUEUE_PREFIX }, log: logger });
   }
   const timers = (setup.periodic ?? []).map((task) => startPeriodic(task, logger));
-  logger.info({ queues: Object.keys(setup.handlers), relay: !!relay, periodic: (setup.periodic ?? []).map((t) => t.name) }, `${options.name} running`);
+  started = true;
+  logger.info(
+    { queues: Object.keys(setup.handlers), relay: !!relay, periodic: (setup.periodic ?? []).map((t) => t.name), health: health?.url },
+    `${options.name} running`,
+  );
   return {
     workers,
     relay,
     logger,
+    health,
     close: async () => {
+      // Not ready from here on; the listener itself closes last, so a probe during the drain gets
+      // an answer (503) rather than a refused connection.
+      closing = true;
       await Promise.all(timers.map((stop) => stop()));
       await Promise.all(workers.map((w) => w.close()));
       await relay?.stop();
       for (const close of setup.closes ?? []) await close();
       await connection.quit().catch(() => connection.disconnect());
       await options.database?.close();
+      await health?.close();
     },
   };
 }
