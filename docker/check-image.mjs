@@ -125,7 +125,9 @@ function buildStage(stage, stages, context, layers) {
     mkdirSync(dirname(dir), { recursive: true });
     execFileSync('cp', ['-al', stageDirs.get(parent.name).dir, dir]);
   } else mkdirSync(dir, { recursive: true });
-  const state = { dir, workdir: '/', env: { ...(parent ? stageDirs.get(parent.name).env : {}) }, cmd: null, user: null };
+  // A stage FROM another inherits its workdir, environment, user and command, as Docker's do.
+  const inherited = parent ? stageDirs.get(parent.name) : null;
+  const state = { dir, workdir: inherited?.workdir ?? '/', env: { ...inherited?.env }, cmd: inherited?.cmd ?? null, user: inherited?.user ?? null };
   stageDirs.set(stage.name, state);
   const inImage = (path) => join(dir, path.startsWith('/') ? path : join(state.workdir, path));
   for (const { instruction, rest, text } of stage.instructions) {
