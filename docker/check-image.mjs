@@ -169,7 +169,8 @@ function buildStage(stage, stages, context, layers) {
         const runnable = command.replace(/&&\s*chown\s+\S+\s+\S+/g, '');
         execFileSync('sh', ['-c', runnable], {
           cwd: inImage('.'),
-          env: { ...process.env, ...state.env, npm_config_update_notifier: 'false' },
+          // npm's warnings (this machine's Node is not the image's 24) would bury the output: errors only.
+          env: { ...process.env, ...state.env, npm_config_update_notifier: 'false', npm_config_loglevel: 'error' },
           stdio: ['ignore', 'inherit', 'inherit'],
         });
         break;
