@@ -14,6 +14,9 @@ export const gatewayConfigSchema = z.object({
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(15_000),
   WS_MAX_PENDING_EVENTS: z.coerce.number().int().min(1).default(100),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  // The longest string argument or variable (UTF-16 units): above every field's own limit (a caption
+  // is 2,200 characters), so that only what no field would take is refused at the door.
+  MAX_INPUT_STRING_LENGTH: z.coerce.number().int().min(1).default(10_000),
   // Size of the query-plan cache: planning costs ~1 ms, a cached plan < 1 µs; keep every operation's.
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).default(64),
 });

@@ -7,7 +7,7 @@ import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { LiveChannelsClient } from '@shutter/contracts';
-import { createErrorFormatter, createLogger, executeGraphQL, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
+import { createErrorFormatter, createLogger, executeGraphQL, inputStringsPlugin, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrls as configuredSubgraphUrls, type GatewayConfig } from './config.ts';
 import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live/hub.ts';
@@ -15,7 +15,13 @@ import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
 import { startLiveServer } from './live/server.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
 
-/** Operation limits, applied before planning: a hostile query costs a validation pass, not a fan-out. */
+/**
+ * Operation limits, applied before planning: a hostile query costs a validation pass, not a fan-out.
+ * maxTokens is graphql-js's own parse option (Apollo's parseOptions): the parser stops at the limit
+ * with a syntax error, which is a 400 GRAPHQL_PARSE_FAILED like any other. (graphql-armor's Apollo
+ * max-tokens plugin parsed every document a second time and turned every syntax error into a 500
+ * GRAPHQL_VALIDATION_FAILED: graphql-armor issues 571, 605 and 751.)
+ */
 export const OPERATION_LIMITS = {
   maxDepth: 12,
   maxAliases: 20,
@@ -75,13 +81,15 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const armor = new ApolloArmor({
     maxDepth: { n: OPERATION_LIMITS.maxDepth },
     maxAliases: { n: OPERATION_LIMITS.maxAliases },
-    maxTokens: { n: OPERATION_LIMITS.maxTokens },
+    maxTokens: { enabled: false },
     maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
     costLimit: { maxCost: OPERATION_LIMITS.maxCost },
     // Field suggestions ("did you mean ...") would reveal the schema where introspection is off.
     blockFieldSuggestion: { enabled: production },
   }).protect();
 
+  // Every string argument and variable, at the door: no NUL, no lone surrogate, none longer than any field takes.
+  const inputStringLimits = { maxLength: config.MAX_INPUT_STRING_LENGTH };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
@@ -90,6 +98,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     allowBatchedHttpRequests: false,
     formatError: createErrorFormatter(logger),
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     // runMain owns SIGINT/SIGTERM and closes sockets, HTTP, Apollo and Redis in order.
     stopOnTerminationSignals: false,
     plugins: [
@@ -97,6 +106,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // declarations; at run time they are plain plugin objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOnlyOverWebSocket,
+      inputStringsPlugin<GatewayContext>(inputStringLimits),
       production ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
     ],
   });
@@ -119,7 +129,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       const authorization = request.header('authorization');
       const bearer = bearerToken(authorization);
       const claims = bearer ? await verifier.verify(bearer) : null;
-      const response = await executeGraphQL(apollo, request, async () => ({ viewerId: claims?.userId ?? null, requestId: request.requestId }));
+      const response = await executeGraphQL(apollo, request, async () => ({ viewerId: claims?.userId ?? null, requestId: request.requestId }), {
+        requestErrorsAs200ForJson: true,
+      });
       if (bearer && !claims) {
         response.headers = { ...response.headers, 'www-authenticate': 'Bearer error="invalid_token"' };
       }
@@ -142,6 +154,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       return apiSchema;
     },
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
+    inputStringLimits,
     verifier,
     hub,
     route: (field, viewerId) => liveOwners.get(field)?.channels(field, viewerId) ?? null,

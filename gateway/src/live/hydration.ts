@@ -1,5 +1,5 @@
 import {
-  type GraphQLError,
+  GraphQLError,
   Kind,
   OperationTypeNode,
   parse,
@@ -11,6 +11,7 @@ import {
   type FieldNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ParseOptions,
   type ValidationRule,
 } from 'graphql';
 
@@ -73,16 +74,26 @@ export function hydrationQuery(document: DocumentNode, operation: OperationDefin
   return print({ kind: Kind.DOCUMENT, definitions: [query, ...[...reached].map((name) => byName.get(name)!)] });
 }
 
+/** graphql-js's validation errors with the code Apollo gives them over HTTP, so both transports say the same. */
+export const validationFailed = (errors: readonly GraphQLError[]): GraphQLError[] =>
+  errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }));
+
 /**
  * Checks hydration queries against the schema, once per distinct query (clients send the same
  * few): a query that would fail is refused when the client subscribes, not on every event.
  */
-export function hydrationValidator(validationRules: readonly ValidationRule[], maxCached = 1000) {
+export function hydrationValidator(validationRules: readonly ValidationRule[], parseOptions: ParseOptions = {}, maxCached = 1000) {
   const checked = new Map<string, readonly GraphQLError[]>();
   return (schema: GraphQLSchema, query: string): readonly GraphQLError[] => {
     let errors = checked.get(query);
     if (!errors) {
-      errors = validate(schema, parse(query), [...specifiedRules, ...validationRules]);
+      // Parsed as each event's run will parse it (the token limit): the rewrite adds a few tokens,
+      // so a subscription just under the limit is refused now rather than failing on every event.
+      try {
+        errors = validationFailed(validate(schema, parse(query, parseOptions), [...specifiedRules, ...validationRules]));
+      } catch (e) {
+        errors = [new GraphQLError(e instanceof GraphQLError ? e.message : 'The subscription does not parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      }
       if (checked.size >= maxCached) checked.clear();
       checked.set(query, errors);
     }

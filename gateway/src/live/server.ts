@@ -1,13 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, Kind, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessTokenVerifier } from '@shutter/auth';
 import { ServiceUnavailableError } from '@shutter/contracts';
-import type { Logger } from '@shutter/service';
+import { badInputStringError, findBadInputString, type InputStringLimits, type Logger } from '@shutter/service';
 import { socketAuthenticator, type SocketViewer } from './auth.ts';
-import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator } from './hydration.ts';
+import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator, validationFailed } from './hydration.ts';
 import type { LiveHub } from './hub.ts';
 import { liveSubscription } from './subscription.ts';
 
@@ -33,6 +33,10 @@ export interface LiveServerOptions {
   path: string;
   schema: () => GraphQLSchema;
   validationRules: ValidationRule[];
+  /** The same parse limits as HTTP operations (maxTokens). */
+  parseOptions: ParseOptions;
+  /** The same string checks as HTTP operations. */
+  inputStringLimits: InputStringLimits;
   verifier: AccessTokenVerifier;
   hub: LiveHub;
   /** Asks the owner of a Subscription field what the viewer's subscription to it listens on; null for a field nobody owns. */
@@ -66,7 +70,7 @@ export function startLiveServer(options: LiveServerOptions) {
   const { limits, logger, hub } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const auth = socketAuthenticator(options.verifier, limits.connectionsPerUser);
-  const validateHydration = hydrationValidator(options.validationRules);
+  const validateHydration = hydrationValidator(options.validationRules, options.parseOptions);
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://gateway').pathname;
@@ -109,13 +113,15 @@ export function startLiveServer(options: LiveServerOptions) {
         const schema = options.schema();
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, options.parseOptions);
         } catch (e) {
-          return [e instanceof GraphQLError ? e : new GraphQLError('The operation does not parse.')];
+          return [new GraphQLError(e instanceof GraphQLError ? e.message : 'The operation does not parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }
         // The same limits as HTTP operations (depth, cost, aliases, tokens), then the spec's rules.
         const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return validationFailed(errors);
+        const badString = findBadInputString(document, payload.variables, options.inputStringLimits);
+        if (badString) return [badInputStringError(badString)];
         const operation = getOperationAST(document, payload.operationName);
         if (!operation || operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return badRequest('Send queries and mutations over HTTP; this socket serves subscriptions.');

@@ -36,8 +36,24 @@ const PUBLIC_CODES = new Set([
   'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_IN_LIST',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
+
+/**
+ * Apollo Server refuses some malformed requests with a GraphQLError that has an HTTP status of
+ * 4xx but no code: an APQ hash that does not match its query text ("provided sha does not match
+ * query"), an unsupported persistedQuery version, a persistedQuery that is not an object. They are
+ * the client's mistake, so they keep their message and get Apollo's own code for a bad request
+ * instead of being masked as INTERNAL_SERVER_ERROR (which is what made an APQ request with an
+ * unknown hash and a query text look like a server fault).
+ */
+function isCodelessClientError(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (!(original instanceof GraphQLError) || original.extensions.code !== undefined) return false;
+  const status = (original.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
 
 /**
  * Apollo's formatError: known errors pass with their code; anything else is logged with its stack
@@ -49,6 +65,9 @@ export function createErrorFormatter(logger: Logger) {
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (isCodelessClientError(error)) {
+      return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
     }
     logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error in a resolver');
     return {

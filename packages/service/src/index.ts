@@ -8,3 +8,4 @@ export * from './pagination.ts';
 export * from './main.ts';
 export * from './cursor.ts';
 export * from './endpoints.ts';
+export * from './input-strings.ts';

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { createErrorFormatter } from './errors.ts';
 import type { EndpointRoute } from './endpoints.ts';
 import { executeGraphQL } from './graphql-handler.ts';
+import { inputStringsPlugin } from './input-strings.ts';
 import { graphqlErrorResponse, json, startHttpServer, type RunningHttpServer, type StreamHandler } from './http-server.ts';
 
 /** What every subgraph resolver receives: the viewer the gateway vouched for, and the request's log. */
@@ -55,7 +56,9 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     includeStacktraceInErrorResponses: false,
     // Only the gateway calls a subgraph, and it does with signed POSTs: no landing page here.
     // No GraphOS here, so no traces to inline into responses.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    // The gateway refuses NULs and lone surrogates already; a subgraph checks again, so that one
+    // reached some other way still gets BAD_USER_INPUT rather than a database error.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), inputStringsPlugin<TContext>()],
     introspection: true,
     // runMain owns SIGINT/SIGTERM and stops things in order (HTTP, Apollo, database); Apollo's own
     // handlers would run a second stop alongside and re-raise the signal.
