@@ -3,11 +3,11 @@ import argon2 from 'argon2';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { AccessTokenIssuer } from '@shutter/auth';
 import { isUniqueViolation } from '@shutter/db';
-import { appError, conflict, unauthenticated } from '@shutter/service';
+import { appError, badUserInput, conflict, unauthenticated } from '@shutter/service';
 import type { UsersDb } from './db/index.ts';
 import { refreshTokens, sessions, users, type UserRow } from './db/schema.ts';
 import { newId } from '@shutter/db';
-import { checkPassword, parseEmail, parseOptionalText, parseUsername } from './validation.ts';
+import { charLength, checkPassword, LIMITS, parseEmail, parseOptionalText, parseUsername } from './validation.ts';
 
 /** What signUp, logIn and refreshSession return (the AuthPayload type). */
 export interface AuthSession {
@@ -66,6 +66,10 @@ export class Accounts {
 
   async logIn(input: { usernameOrEmail: string; password: string }): Promise<AuthSession> {
     const login = input.usernameOrEmail.trim().toLowerCase();
+    // Longer than any username, email or password can be: no account matches, so say so at once
+    // rather than spend an argon2 verification (and a query) on it. Says nothing about accounts.
+    if (login.length > LIMITS.email.max) throw badUserInput(`A username or email is at most ${LIMITS.email.max} characters.`, 'usernameOrEmail');
+    if (charLength(input.password) > LIMITS.password.max) throw badUserInput(`A password is at most ${LIMITS.password.max} characters.`, 'password');
     const [user] = login.includes('@')
       ? await this.db.select().from(users).where(sql`lower(${users.email}) = ${login}`).limit(1)
       : await this.db.select().from(users).where(eq(users.username, login)).limit(1);

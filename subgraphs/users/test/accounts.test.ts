@@ -105,6 +105,13 @@ describe('logIn', () => {
     expect(errors[1]).toEqual(errors[0]);
     expect(errors[2]).toEqual(errors[0]);
   });
+
+  it('refuses what no account can match (longer than any email or password) as BAD_USER_INPUT', async () => {
+    expect(await codeOf(accounts.logIn({ usernameOrEmail: `${'l'.repeat(250)}@x.io`, password: 'penguins rule' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(accounts.logIn({ usernameOrEmail: 'linus', password: 'p'.repeat(201) }))).toBe('BAD_USER_INPUT');
+    // At the limits themselves it is the usual answer.
+    expect(await codeOf(accounts.logIn({ usernameOrEmail: `${'l'.repeat(249)}@x.io`, password: 'p'.repeat(200) }))).toBe('UNAUTHENTICATED');
+  });
 });
 
 describe('refresh tokens', () => {
