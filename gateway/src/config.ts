@@ -1,5 +1,41 @@
 import { fileURLToPath } from 'node:url';
+import { isIP } from 'node:net';
 import { baseFields, ConfigError, DEFAULT_PORTS, envPrefix, listenFields, loadConfig, z } from '@shutter/config';
+
+const WINDOW_UNITS = { s: 1, m: 60, h: 3600 } as const;
+
+/** A rate-limit bucket: `<points>/<window>`, the window in seconds or with s, m or h (`10/5m`); `off` for none. */
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      if (value.trim().toLowerCase() === 'off') return null;
+      const match = /^\s*(\d+)\s*\/\s*(\d+)\s*([smh]?)\s*$/.exec(value);
+      const points = Number(match?.[1]);
+      const seconds = Number(match?.[2]) * WINDOW_UNITS[(match?.[3] || 's') as keyof typeof WINDOW_UNITS];
+      if (!match || points < 1 || seconds < 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be <points>/<window> (e.g. 10/5m, 600/60) or off' });
+        return z.NEVER;
+      }
+      return { points, seconds };
+    });
+
+/** Addresses and CIDR blocks, comma-separated. */
+const addressList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .refine(
+      (entries) =>
+        entries.every((entry) => {
+          const [address = '', prefix] = entry.split('/');
+          const family = isIP(address);
+          return family !== 0 && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+        }),
+      { message: 'must be IP addresses or CIDR blocks, comma-separated (e.g. 127.0.0.1/8, ::1, 10.0.0.0/8)' },
+    );
 
 export const gatewayConfigSchema = z.object({
   ...baseFields,
@@ -17,6 +53,19 @@ export const gatewayConfigSchema = z.object({
   // The longest string argument or variable (UTF-16 units): above every field's own limit (a caption
   // is 2,200 characters), so that only what no field would take is refused at the door.
   MAX_INPUT_STRING_LENGTH: z.coerce.number().int().min(1).default(10_000),
+  // Rate limits (see README, "Rate limits"): kept in Redis under QUEUE_PREFIX, shared by every gateway process.
+  RATE_LIMIT_IP: rateLimit('600/1m'),
+  RATE_LIMIT_USER: rateLimit('300/1m'),
+  RATE_LIMIT_LOG_IN: rateLimit('10/5m'),
+  RATE_LIMIT_SIGN_UP: rateLimit('5/1h'),
+  RATE_LIMIT_REFRESH_SESSION: rateLimit('30/5m'),
+  RATE_LIMIT_CREATE_UPLOAD: rateLimit('60/1h'),
+  RATE_LIMIT_WS_CONNECT: rateLimit('30/1m'),
+  // A rate-limit check waits this long for Redis, then counts in this process alone.
+  RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).default(250),
+  // Proxies whose X-Forwarded-For is believed (the web server, an Ingress): the client is the
+  // first address from the right that is not one of them.
+  TRUSTED_PROXIES: addressList('127.0.0.0/8, ::1'),
   // Size of the query-plan cache: planning costs ~1 ms, a cached plan < 1 µs; keep every operation's.
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).default(64),
 });

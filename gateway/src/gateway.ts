@@ -14,6 +14,8 @@ import { LiveHub } from './live/hub.ts';
 import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
 import { startLiveServer } from './live/server.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
+import { addressKey, ClientAddresses } from './client-address.ts';
+import { fieldRateLimitPlugin, mergeRateLimitHeaders, rateLimitedMessage, rateLimitHeaders, RateLimits, type BucketName, type RateLimitSetting } from './rate-limits.ts';
 
 /**
  * Operation limits, applied before planning: a hostile query costs a validation pass, not a fan-out.
@@ -88,6 +90,14 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     blockFieldSuggestion: { enabled: production },
   }).protect();
 
+  const rateLimits = new RateLimits(rateLimitSettings(config), {
+    redisUrl: config.REDIS_URL,
+    prefix: config.QUEUE_PREFIX,
+    commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    logger,
+  });
+  const addresses = new ClientAddresses(config.TRUSTED_PROXIES);
+
   // Every string argument and variable, at the door: no NUL, no lone surrogate, none longer than any field takes.
   const inputStringLimits = { maxLength: config.MAX_INPUT_STRING_LENGTH };
   const apollo = new ApolloServer<GatewayContext>({
@@ -107,6 +117,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOnlyOverWebSocket,
       inputStringsPlugin<GatewayContext>(inputStringLimits),
+      fieldRateLimitPlugin(rateLimits),
       production ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
     ],
   });
@@ -129,9 +140,17 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       const authorization = request.header('authorization');
       const bearer = bearerToken(authorization);
       const claims = bearer ? await verifier.verify(bearer) : null;
-      const response = await executeGraphQL(apollo, request, async () => ({ viewerId: claims?.userId ?? null, requestId: request.requestId }), {
+      const viewerId = claims?.userId ?? null;
+      // Counted before any parsing: a flood costs a Redis call per request, not a parse and a plan.
+      const clientAddress = addressKey(addresses.of(request.remoteAddress, request.headers['x-forwarded-for']));
+      const limited = await rateLimits.consume([{ bucket: 'ip', key: `ip:${clientAddress}` }, ...(viewerId ? [{ bucket: 'user' as const, key: `user:${viewerId}` }] : [])]);
+      if (!limited.allowed) {
+        return json(429, { errors: [{ message: rateLimitedMessage(limited), extensions: { code: 'RATE_LIMITED', retryAfter: limited.retryAfterSeconds, buckets: limited.refused } }] }, rateLimitHeaders(limited));
+      }
+      const response = await executeGraphQL(apollo, request, async () => ({ viewerId, requestId: request.requestId, clientAddress }), {
         requestErrorsAs200ForJson: true,
       });
+      response.headers = mergeRateLimitHeaders(rateLimitHeaders(limited), response.headers ?? {});
       if (bearer && !claims) {
         response.headers = { ...response.headers, 'www-authenticate': 'Bearer error="invalid_token"' };
       }
@@ -156,12 +175,14 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     inputStringLimits,
+    rateLimits,
+    clientAddress: (peer, forwardedFor) => addressKey(addresses.of(peer, forwardedFor)),
     verifier,
     hub,
     route: (field, viewerId) => liveOwners.get(field)?.channels(field, viewerId) ?? null,
     // Through Apollo Server itself: the same plugins, limits, plan cache and error masking as HTTP.
     hydrate: async (query, variables, viewerId) => {
-      const response = await apollo.executeOperation({ query, variables }, { contextValue: { viewerId, requestId: randomUUID() } });
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: { viewerId, requestId: randomUUID(), clientAddress: null, internal: true } });
       if (response.body.kind !== 'single') throw new Error('unexpected incremental result');
       const { data, errors } = response.body.singleResult;
       // Apollo hands back errors already formatted (masked) as plain objects; graphql-ws serialises
@@ -193,7 +214,21 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await apollo.stop();
       await Promise.all(dataSources.map((d) => d.close()));
       await hub.close();
+      await rateLimits.close();
     },
+  };
+}
+
+/** Each bucket's size from the configuration (null: off). */
+function rateLimitSettings(config: GatewayConfig): Record<BucketName, RateLimitSetting | null> {
+  return {
+    ip: config.RATE_LIMIT_IP,
+    user: config.RATE_LIMIT_USER,
+    logIn: config.RATE_LIMIT_LOG_IN,
+    signUp: config.RATE_LIMIT_SIGN_UP,
+    refreshSession: config.RATE_LIMIT_REFRESH_SESSION,
+    createUpload: config.RATE_LIMIT_CREATE_UPLOAD,
+    wsConnect: config.RATE_LIMIT_WS_CONNECT,
   };
 }
 

@@ -24,8 +24,8 @@ export interface Stack {
   queuePrefix: string;
   secrets: Awaited<ReturnType<typeof createTestSecrets>>;
   url: string;
-  /** Another gateway process over the same subgraphs and Redis (closed with the stack). */
-  startAnotherGateway(): Promise<RunningGateway>;
+  /** Another gateway process over the same subgraphs and Redis (closed with the stack), with these variables changed. */
+  startAnotherGateway(env?: Record<string, string>): Promise<RunningGateway>;
   query<T = Record<string, any>>(call: GraphQLCall): Promise<GraphQLResponse<T>>;
   /** Uploads a generated photo and posts it through the gateway; resolves once it is published (processed). */
   createPhotoPost(token: string, caption: string): Promise<string>;
@@ -34,7 +34,24 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { usersLogger?: Logger; feedEnv?: Record<string, string> } = {}): Promise<Stack> {
+/**
+ * Rate limits for tests that are not about them: every test file signs up and logs in from one
+ * address, far more often than a person would. The checks still run (in Redis, as in production);
+ * rate-limits.e2e.test.ts sets small buckets and tests their edges.
+ */
+export const ROOMY_RATE_LIMITS = Object.fromEntries(
+  ['IP', 'USER', 'LOG_IN', 'SIGN_UP', 'REFRESH_SESSION', 'CREATE_UPLOAD', 'WS_CONNECT'].map((bucket) => [`RATE_LIMIT_${bucket}`, '100000/1m']),
+);
+
+export async function startStack(
+  options: {
+    usersLogger?: Logger;
+    gatewayLogger?: Logger;
+    feedEnv?: Record<string, string>;
+    mediaEnv?: Record<string, string>;
+    gatewayEnv?: Record<string, string>;
+  } = {},
+): Promise<Stack> {
   const secrets = await createTestSecrets();
   // One prefix for the whole stack: its services share queues, as in one installation.
   const queuePrefix = testRedisPrefix();
@@ -72,6 +89,7 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'silent',
+    ...options.mediaEnv,
   });
   const media = await startMediaService(mediaConfig);
   const mediaWorker = await startMediaWorker(mediaConfig, { logger: pino({ level: 'silent' }) });
@@ -88,7 +106,7 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
   });
   const feed = await startFeedService(feedConfig, { logger: pino({ level: 'silent' }) });
   const feedWorker = await startFeedWorker(feedConfig, { logger: pino({ level: 'silent' }) });
-  const gatewayConfig = loadGatewayConfig({
+  const gatewayEnvironment = {
       GATEWAY_PORT: '0',
       GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
       ACCESS_TOKEN_PUBLIC_KEY: secrets.ACCESS_TOKEN_PUBLIC_KEY,
@@ -99,8 +117,10 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'silent',
-  });
-  const gateway = await startGateway(gatewayConfig);
+      ...ROOMY_RATE_LIMITS,
+      ...options.gatewayEnv,
+  };
+  const gateway = await startGateway(loadGatewayConfig(gatewayEnvironment), options.gatewayLogger ? { logger: options.gatewayLogger } : {});
   const extraGateways: RunningGateway[] = [];
   const url = gateway.graphqlUrl;
   return {
@@ -112,8 +132,8 @@ export async function startStack(options: { usersLogger?: Logger; feedEnv?: Reco
     queuePrefix,
     secrets,
     url,
-    async startAnotherGateway() {
-      const another = await startGateway(gatewayConfig);
+    async startAnotherGateway(env = {}) {
+      const another = await startGateway(loadGatewayConfig({ ...gatewayEnvironment, ...env }), options.gatewayLogger ? { logger: options.gatewayLogger } : {});
       extraGateways.push(another);
       return another;
     },

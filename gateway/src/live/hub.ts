@@ -90,6 +90,10 @@ export class LiveHub {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    // QUIT waits for a reply (forever, from a Redis that accepted the connection but does not
+    // answer): after a second the connection is simply dropped, so a shutdown always ends.
+    const quit = this.subscriber.quit().catch(() => undefined);
+    await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    this.subscriber.disconnect();
   }
 }

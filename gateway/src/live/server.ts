@@ -6,10 +6,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessTokenVerifier } from '@shutter/auth';
 import { ServiceUnavailableError } from '@shutter/contracts';
 import { badInputStringError, findBadInputString, type InputStringLimits, type Logger } from '@shutter/service';
-import { socketAuthenticator, type SocketViewer } from './auth.ts';
+import { CLOSE, closeSocket, socketAuthenticator, type SocketViewer } from './auth.ts';
 import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator, validationFailed } from './hydration.ts';
 import type { LiveHub } from './hub.ts';
 import { liveSubscription } from './subscription.ts';
+import { rateLimitedError, rateLimitedMessage, rateLimitHeaders, type RateLimits } from '../rate-limits.ts';
 
 export interface LiveLimits {
   subscriptionsPerConnection: number;
@@ -38,6 +39,10 @@ export interface LiveServerOptions {
   /** The same string checks as HTTP operations. */
   inputStringLimits: InputStringLimits;
   verifier: AccessTokenVerifier;
+  /** Socket opens count per client address (at the upgrade) and per user (at connection_init); each subscribe per user. */
+  rateLimits: RateLimits;
+  /** The client's address key from the peer and its X-Forwarded-For (as for HTTP). */
+  clientAddress(peer: string, forwardedFor: string | string[] | undefined): string;
   hub: LiveHub;
   /** Asks the owner of a Subscription field what the viewer's subscription to it listens on; null for a field nobody owns. */
   route(field: string, viewerId: string): Promise<LiveRoute> | null;
@@ -78,7 +83,27 @@ export function startLiveServer(options: LiveServerOptions) {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    // The socket is ours until the upgrade: a client that resets it while we ask Redis must not
+    // become an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    const address = options.clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
+    options.rateLimits.consume([{ bucket: 'wsConnect', key: `ip:${address}` }]).then(
+      (outcome) => {
+        if (socket.destroyed) return;
+        if (outcome.allowed) {
+          wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+          return;
+        }
+        // Refused before the upgrade: a plain HTTP 429 with the same body and headers as HTTP GraphQL.
+        const body = JSON.stringify({ errors: [{ message: rateLimitedMessage(outcome), extensions: { code: 'RATE_LIMITED', retryAfter: outcome.retryAfterSeconds, buckets: outcome.refused } }] });
+        const headers = { ...rateLimitHeaders(outcome), 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'live: the rate limit check failed');
+        socket.destroy();
+      },
+    );
   };
   options.server.on('upgrade', onUpgrade);
 
@@ -102,6 +127,11 @@ export function startLiveServer(options: LiveServerOptions) {
         const viewer = await auth.connect(ctx.extra.socket, ctx.connectionParams);
         if (!viewer) return false;
         ctx.extra.viewer = viewer;
+        const outcome = await options.rateLimits.consume([{ bucket: 'wsConnect', key: `user:${viewer.userId}` }]);
+        if (!outcome.allowed) {
+          closeSocket(ctx.extra.socket, CLOSE.tooManyConnections, `Too many connections: retry in ${outcome.retryAfterSeconds} s`);
+          return false;
+        }
         return true;
       },
       onClose: (ctx) => auth.disconnect(ctx.extra.viewer),
@@ -110,6 +140,8 @@ export function startLiveServer(options: LiveServerOptions) {
         if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerConnection) {
           return [new GraphQLError(`At most ${limits.subscriptionsPerConnection} subscriptions per connection.`, { extensions: { code: 'RATE_LIMITED' } })];
         }
+        const limited = await options.rateLimits.consume([{ bucket: 'user', key: `user:${(ctx.extra.viewer as SocketViewer).userId}` }]);
+        if (!limited.allowed) return [rateLimitedError(limited, 'ws')];
         const schema = options.schema();
         let document: DocumentNode;
         try {

@@ -10,6 +10,8 @@ export interface HttpRequest {
   headers: IncomingHttpHeaders;
   header(name: string): string | undefined;
   body: string;
+  /** The peer's address (a proxy's, when one is in front: see the gateway's TRUSTED_PROXIES). */
+  remoteAddress: string;
   /** Follows the request from the gateway into the subgraphs and through the logs. */
   requestId: string;
   log: Logger;
@@ -105,6 +107,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
               return Array.isArray(value) ? value[0] : value;
             },
             body,
+            remoteAddress: req.socket.remoteAddress ?? '',
             requestId,
             log,
           });
