@@ -66,6 +66,12 @@ export const gatewayConfigSchema = z.object({
   // Proxies whose X-Forwarded-For is believed (the web server, an Ingress): the client is the
   // first address from the right that is not one of them.
   TRUSTED_PROXIES: addressList('127.0.0.0/8, ::1'),
+  // Trusted documents: only the operations of the web client's persisted-documents manifest run.
+  GATEWAY_SAFELIST: z
+    .enum(['0', '1', 'true', 'false', 'on', 'off', ''])
+    .default('0')
+    .transform((value) => ['1', 'true', 'on'].includes(value)),
+  GATEWAY_SAFELIST_MANIFEST: z.string().default(fileURLToPath(new URL('../../web/src/gql/persisted-documents.json', import.meta.url))),
   // Size of the query-plan cache: planning costs ~1 ms, a cached plan < 1 µs; keep every operation's.
   QUERY_PLAN_CACHE_MIB: z.coerce.number().int().min(1).default(64),
 });

@@ -15,6 +15,7 @@ import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
 import { startLiveServer } from './live/server.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
 import { addressKey, ClientAddresses } from './client-address.ts';
+import { Safelist } from './safelist.ts';
 import { fieldRateLimitPlugin, mergeRateLimitHeaders, rateLimitedMessage, rateLimitHeaders, RateLimits, type BucketName, type RateLimitSetting } from './rate-limits.ts';
 
 /**
@@ -59,6 +60,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
   const production = config.NODE_ENV === 'production';
   const supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const safelist = config.GATEWAY_SAFELIST ? Safelist.load(config.GATEWAY_SAFELIST_MANIFEST) : null;
+  if (safelist) logger.info({ manifest: config.GATEWAY_SAFELIST_MANIFEST, documents: safelist.size }, 'safelist on: only the manifest\'s operations run');
   const subgraphUrls = configuredSubgraphUrls(supergraphSubgraphs(supergraphSdl), config.urlVariables);
   const dataSources: SignedSubgraphDataSource[] = [];
 
@@ -106,6 +109,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // With the safelist, the persisted-query cache is the manifest (nothing can be registered);
+    // without, Apollo's automatic persisted queries as usual.
+    ...(safelist ? { persistedQueries: safelist.persistedQueries() } : {}),
     formatError: createErrorFormatter(logger),
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
@@ -149,6 +155,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       }
       const response = await executeGraphQL(apollo, request, async () => ({ viewerId, requestId: request.requestId, clientAddress }), {
         requestErrorsAs200ForJson: true,
+        screen: safelist ? (named) => screenBySafelist(safelist, named) : undefined,
       });
       response.headers = mergeRateLimitHeaders(rateLimitHeaders(limited), response.headers ?? {});
       if (bearer && !claims) {
@@ -176,6 +183,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     inputStringLimits,
     rateLimits,
+    safelist,
     clientAddress: (peer, forwardedFor) => addressKey(addresses.of(peer, forwardedFor)),
     verifier,
     hub,
@@ -217,6 +225,13 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await rateLimits.close();
     },
   };
+}
+
+/** The safelist's answer for HTTP: a document not in the manifest is a 400; an unknown hash alone is APQ's usual 200. */
+function screenBySafelist(safelist: Safelist, named: { query: unknown; extensions: unknown }) {
+  const { error } = safelist.check(named);
+  if (!error) return null;
+  return { status: error.extensions.code === 'PERSISTED_QUERY_NOT_FOUND' ? 200 : 400, error };
 }
 
 /** Each bucket's size from the configuration (null: off). */

@@ -10,6 +10,7 @@ import { CLOSE, closeSocket, socketAuthenticator, type SocketViewer } from './au
 import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator, validationFailed } from './hydration.ts';
 import type { LiveHub } from './hub.ts';
 import { liveSubscription } from './subscription.ts';
+import type { Safelist } from '../safelist.ts';
 import { rateLimitedError, rateLimitedMessage, rateLimitHeaders, type RateLimits } from '../rate-limits.ts';
 
 export interface LiveLimits {
@@ -41,6 +42,8 @@ export interface LiveServerOptions {
   verifier: AccessTokenVerifier;
   /** Socket opens count per client address (at the upgrade) and per user (at connection_init); each subscribe per user. */
   rateLimits: RateLimits;
+  /** With GATEWAY_SAFELIST, only the manifest's subscriptions may start. */
+  safelist: Safelist | null;
   /** The client's address key from the peer and its X-Forwarded-For (as for HTTP). */
   clientAddress(peer: string, forwardedFor: string | string[] | undefined): string;
   hub: LiveHub;
@@ -142,10 +145,18 @@ export function startLiveServer(options: LiveServerOptions) {
         }
         const limited = await options.rateLimits.consume([{ bucket: 'user', key: `user:${(ctx.extra.viewer as SocketViewer).userId}` }]);
         if (!limited.allowed) return [rateLimitedError(limited, 'ws')];
+        // Before anything is parsed: outside the manifest, nothing is learnt about the document.
+        let query = payload.query;
+        if (options.safelist) {
+          const allowed = options.safelist.check({ query: payload.query, extensions: payload.extensions });
+          if (allowed.error) return [allowed.error];
+          if (allowed.document === null) return badRequest('Send the subscription\'s text or its persisted hash.');
+          query = allowed.document;
+        }
         const schema = options.schema();
         let document: DocumentNode;
         try {
-          document = parse(payload.query, options.parseOptions);
+          document = parse(query, options.parseOptions);
         } catch (e) {
           return [new GraphQLError(e instanceof GraphQLError ? e.message : 'The operation does not parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }

@@ -1,4 +1,5 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import { graphqlErrorResponse, type HttpRequest, type HttpResponse } from './http-server.ts';
 
 export interface ExecuteGraphQLOptions {
@@ -11,6 +12,22 @@ export interface ExecuteGraphQLOptions {
    * there). Requests that are not well formed (no query, JSON that is not JSON) stay 400.
    */
   requestErrorsAs200ForJson?: boolean;
+  /**
+   * Sees what the request names (its `query` and `extensions`, from a POST body or GET parameters)
+   * before Apollo parses anything; a refusal it returns is the answer. The gateway's safelist.
+   */
+  screen?: (request: { query: unknown; extensions: unknown }) => { status: number; error: GraphQLError } | null;
+}
+
+/** What a GET names: `query`, and `extensions` as JSON (unreadable JSON is left to Apollo to refuse). */
+function namedByGet(search: URLSearchParams): { query: unknown; extensions: unknown } {
+  let extensions: unknown;
+  try {
+    extensions = JSON.parse(search.get('extensions') ?? 'null');
+  } catch {
+    extensions = undefined;
+  }
+  return { query: search.get('query') ?? undefined, extensions };
 }
 
 /** The codes of a GraphQL request error in a well-formed request: the document or its variables. */
@@ -52,6 +69,11 @@ export async function executeGraphQL<TContext extends BaseContext>(
     } catch {
       return graphqlErrorResponse(400, 'BAD_REQUEST', 'The request body is not valid JSON.');
     }
+  }
+  if (options.screen && (request.method === 'GET' || request.method === 'POST')) {
+    const named = request.method === 'GET' ? namedByGet(request.url.searchParams) : (body ?? {}) as { query?: unknown; extensions?: unknown };
+    const refusal = options.screen({ query: named.query, extensions: named.extensions });
+    if (refusal) return graphqlErrorResponse(refusal.status, String(refusal.error.extensions.code), refusal.error.message);
   }
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: request.method, headers, search: request.url.search, body },
