@@ -41,7 +41,8 @@ export function rssOf(pid: number): number {
 export async function startInstallation(name: string, options: { portBase?: number; env?: Record<string, string> } = {}): Promise<Installation> {
   const portBase = options.portBase ?? 4100;
   const dataDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  // Postgres runs as another user when we are root: it must be able to enter the directory.
+  // As root, Postgres runs as the postgres user: it can enter the directory, so the cluster stays in
+  // it (not under /var/lib/shutter, where it would outlive the benchmark).
   chmodSync(dataDir, 0o755);
   const prefix = `bench-${name}`;
   const env: NodeJS.ProcessEnv = {

