@@ -33,12 +33,22 @@ export const OPERATION_LIMITS = {
   maxCost: 20_000,
 } as const;
 
-/** Apollo Gateway cannot execute a subscription; over HTTP one gets a clear error, not a 500. */
-const subscriptionsOnlyOverWebSocket: ApolloServerPlugin<GatewayContext> = {
+/**
+ * Refused before the gateway plans them, each with a clear 400 instead of a 500: an operationName
+ * the document does not have (Apollo Gateway throws its own INVALID_GRAPHQL for it, which is no code
+ * of ours, so it was masked as INTERNAL_SERVER_ERROR), and a subscription (Apollo Gateway executes
+ * none; they are served over graphql-ws).
+ */
+const operationsTheGatewayRuns: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ operation }) {
-        if (operation?.operation === 'subscription') {
+      async didResolveOperation({ operation, request }) {
+        if (!operation) {
+          throw new GraphQLError(request.operationName ? `The document has no operation named "${request.operationName}".` : 'The document has several operations: say which with operationName.', {
+            extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
+          });
+        }
+        if (operation.operation === 'subscription') {
           throw new GraphQLError('Subscriptions are served over graphql-ws (a WebSocket) at this same URL, not over HTTP.', {
             extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
           });
@@ -121,7 +131,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // graphql-armor is a CommonJS package and so types its plugins with @apollo/server's CJS
       // declarations; at run time they are plain plugin objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
-      subscriptionsOnlyOverWebSocket,
+      operationsTheGatewayRuns,
       inputStringsPlugin<GatewayContext>(inputStringLimits),
       fieldRateLimitPlugin(rateLimits),
       production ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),

@@ -122,6 +122,38 @@ describe('strings that may not enter', () => {
   });
 });
 
+describe('graphql-ws protocol violations', () => {
+  /** Opens a socket, sends `messages`, and resolves with the code the server closes it with. */
+  async function closeCodeAfter(messages: (string | Buffer)[]) {
+    const socket = new WebSocket(stack.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    socket.on('error', () => {});
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await Promise.race([new Promise((resolve) => socket.once('open', resolve)), closed]);
+    for (const m of messages) if (socket.readyState === socket.OPEN) socket.send(m);
+    return closed;
+  }
+  const init = () => JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${victim.token}` } });
+
+  it("a message only a server sends is a bad request (4400), not graphql-ws's 4500 internal error", async () => {
+    for (const type of ['connection_ack', 'next', 'error']) expect(await closeCodeAfter([init(), JSON.stringify({ type, id: '1', payload: {} })]), type).toBe(4400);
+  });
+
+  it('not JSON, or no type: 4400; a frame over 64 KiB: 1009; a second connection_init: 4429', async () => {
+    expect(await closeCodeAfter(['{nope'])).toBe(4400);
+    expect(await closeCodeAfter([JSON.stringify({ hello: 1 })])).toBe(4400);
+    expect(await closeCodeAfter([init(), 'x'.repeat(65 * 1024)])).toBe(1009);
+    expect(await closeCodeAfter([init(), init()])).toBe(4429);
+  });
+});
+
+describe("media's public routes", () => {
+  it('a file path with a malformed escape is not found (was a 500), and so is one outside the images', async () => {
+    for (const path of ['/files/%E0%A4%A', '/files/%', '/files/images/%2e%2e/%2e%2e/originals/x', '/files/originals/00000000-0000-0000-0000-000000000000']) {
+      expect((await fetch(`${stack.media.url}${path}`)).status, path).toBe(404);
+    }
+  });
+});
+
 describe('automatic persisted queries', () => {
   const sha = (text: string) => createHash('sha256').update(text).digest('hex');
   const apq = (sha256Hash: unknown, version: unknown = 1) => ({ persistedQuery: { version, sha256Hash } });

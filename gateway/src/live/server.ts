@@ -1,12 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GraphQLError, Kind, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessTokenVerifier } from '@shutter/auth';
 import { ServiceUnavailableError } from '@shutter/contracts';
-import { badInputStringError, findBadInputString, type InputStringLimits, type Logger } from '@shutter/service';
+import { badInputStringError, findBadInputString, requestUrl, type InputStringLimits, type Logger } from '@shutter/service';
 import { CLOSE, closeSocket, socketAuthenticator, type SocketViewer } from './auth.ts';
+import { serveGraphQLWs } from './ws-adapter.ts';
 import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator, validationFailed } from './hydration.ts';
 import type { LiveHub } from './hub.ts';
 import { liveSubscription } from './subscription.ts';
@@ -58,6 +59,7 @@ export interface LiveServerOptions {
 interface Extra extends Record<PropertyKey, unknown> {
   viewer: SocketViewer;
   socket: WebSocket;
+  request: IncomingMessage;
 }
 
 interface SubscriptionPlan {
@@ -76,12 +78,13 @@ const badRequest = (message: string) => [new GraphQLError(message, { extensions:
  */
 export function startLiveServer(options: LiveServerOptions) {
   const { limits, logger, hub } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  // graphql-ws's protocol choice: graphql-transport-ws, or none (then closed with 4406).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (protocols) => handleProtocols(protocols) });
   const auth = socketAuthenticator(options.verifier, limits.connectionsPerUser);
   const validateHydration = hydrationValidator(options.validationRules, options.parseOptions);
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(request.url ?? '/', 'http://gateway').pathname;
+    const path = requestUrl(request.url).pathname;
     if (path !== options.path) {
       socket.destroy();
       return;
@@ -123,7 +126,7 @@ export function startLiveServer(options: LiveServerOptions) {
     }
   }
 
-  const disposable = useServer<Record<string, unknown>, Extra>(
+  const disposable = serveGraphQLWs<Extra>(
     {
       connectionInitWaitTimeout: 5_000,
       onConnect: async (ctx) => {
@@ -202,6 +205,7 @@ export function startLiveServer(options: LiveServerOptions) {
     },
     wss,
     limits.keepAliveMs,
+    logger,
   );
 
   return {
@@ -209,9 +213,7 @@ export function startLiveServer(options: LiveServerOptions) {
     connections: () => wss.clients.size,
     async close() {
       options.server.off('upgrade', onUpgrade);
-      // Closes every socket with 1001 (going away): clients reconnect, to another gateway if there is one.
       await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

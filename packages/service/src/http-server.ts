@@ -56,6 +56,15 @@ export interface RunningHttpServer {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * A request target as a URL: always a path on this server. `new URL(target, base)` threw on `//`
+ * (a 500, and in an 'upgrade' listener an uncaught exception) and read `//host/path` as another
+ * host's /path; here `//x/y` is the path //x/y, which no route has.
+ */
+export function requestUrl(target: string | undefined): URL {
+  return new URL(`http://localhost${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+}
+
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
 }
@@ -76,7 +85,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.setHeader('x-request-id', requestId);
     if (options.streamHandler) {
       try {
-        if (await options.streamHandler(req, res, { url: new URL(req.url ?? '/', 'http://localhost'), requestId, log })) return;
+        if (await options.streamHandler(req, res, { url: requestUrl(req.url), requestId, log })) return;
       } catch (err) {
         log.error({ err }, 'request failed');
         if (!res.headersSent) {
@@ -97,7 +106,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (body === null) {
           response = graphqlErrorResponse(413, 'BAD_REQUEST', `The request body is larger than ${maxBodyBytes} bytes.`);
         } else {
-          const url = new URL(req.url ?? '/', 'http://localhost');
+          const url = requestUrl(req.url);
           response = await handler({
             method: req.method ?? 'GET',
             url,

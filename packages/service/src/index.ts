@@ -9,3 +9,4 @@ export * from './main.ts';
 export * from './cursor.ts';
 export * from './endpoints.ts';
 export * from './input-strings.ts';
+export * from './representations.ts';

@@ -11,6 +11,7 @@ import { createErrorFormatter } from './errors.ts';
 import type { EndpointRoute } from './endpoints.ts';
 import { executeGraphQL } from './graphql-handler.ts';
 import { inputStringsPlugin } from './input-strings.ts';
+import { entityKeys, representationsPlugin } from './representations.ts';
 import { graphqlErrorResponse, json, startHttpServer, type RunningHttpServer, type StreamHandler } from './http-server.ts';
 
 /** What every subgraph resolver receives: the viewer the gateway vouched for, and the request's log. */
@@ -50,15 +51,16 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<RunningSubgraph> {
   const { logger } = options;
+  const typeDefs = parse(readFileSync(options.schemaFile, 'utf8'));
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema({ typeDefs: parse(readFileSync(options.schemaFile, 'utf8')), resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     // Only the gateway calls a subgraph, and it does with signed POSTs: no landing page here.
     // No GraphOS here, so no traces to inline into responses.
     // The gateway refuses NULs and lone surrogates already; a subgraph checks again, so that one
     // reached some other way still gets BAD_USER_INPUT rather than a database error.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), inputStringsPlugin<TContext>()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), inputStringsPlugin<TContext>(), representationsPlugin<TContext>(entityKeys(typeDefs))],
     introspection: true,
     // runMain owns SIGINT/SIGTERM and stops things in order (HTTP, Apollo, database); Apollo's own
     // handlers would run a second stop alongside and re-raise the signal.

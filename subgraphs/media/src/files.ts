@@ -7,7 +7,13 @@ import { SAFE_KEY, type ObjectStorage } from './storage/index.ts';
  * key never changes content: a new image gets a new id). Originals are never served.
  */
 export async function serveFile(req: IncomingMessage, res: ServerResponse, url: URL, storage: ObjectStorage): Promise<void> {
-  const key = decodeURIComponent(url.pathname.slice('/files/'.length));
+  let key: string;
+  try {
+    key = decodeURIComponent(url.pathname.slice('/files/'.length));
+  } catch {
+    // A malformed escape (`%E0%A4%A`) names no file; decodeURIComponent's URIError was a 500.
+    key = '';
+  }
   if (!key.startsWith('images/') || !SAFE_KEY.test(key)) {
     res.writeHead(404).end();
     return;
