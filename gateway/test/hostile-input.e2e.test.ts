@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { auditServer } from 'graphql-http';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -133,6 +135,15 @@ describe('graphql-ws protocol violations', () => {
     return closed;
   }
   const init = () => JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${victim.token}` } });
+
+  it('an upgrade to `//` is turned away, and the gateway goes on (it threw in the upgrade listener)', async () => {
+    const { port } = new URL(stack.url);
+    const raw = connect(Number(port), '127.0.0.1');
+    raw.on('error', () => {});
+    raw.write('GET // HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await once(raw, 'close');
+    expect((await fetch(`${stack.gateway.url}/healthz`)).status).toBe(200);
+  });
 
   it("a message only a server sends is a bad request (4400), not graphql-ws's 4500 internal error", async () => {
     for (const type of ['connection_ack', 'next', 'error']) expect(await closeCodeAfter([init(), JSON.stringify({ type, id: '1', payload: {} })]), type).toBe(4400);
