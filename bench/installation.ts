@@ -59,7 +59,7 @@ export async function startInstallation(name: string, options: { portBase?: numb
     NODE_ENV: 'development',
     // A benchmark is one client doing what thousands would: the rate limits are still checked (their
     // Redis calls are part of what a request costs), with buckets it cannot empty.
-    ...Object.fromEntries(['IP', 'USER', 'LOG_IN', 'SIGN_UP', 'REFRESH_SESSION', 'CREATE_UPLOAD', 'WS_CONNECT'].map((b) => [`RATE_LIMIT_${b}`, '1000000000/1m'])),
+    ...Object.fromEntries(['IP', 'USER', 'LOG_IN', 'LOG_IN_ACCOUNT', 'SIGN_UP', 'REFRESH_SESSION', 'CREATE_UPLOAD', 'WS_CONNECT'].map((b) => [`RATE_LIMIT_${b}`, '1000000000/1m'])),
     ...options.env,
   };
   delete env.POSTGRES_URL;

@@ -56,8 +56,9 @@ export const gatewayConfigSchema = z.object({
   // Rate limits (see README, "Rate limits"): kept in Redis under QUEUE_PREFIX, shared by every gateway process.
   RATE_LIMIT_IP: rateLimit('600/1m'),
   RATE_LIMIT_USER: rateLimit('300/1m'),
-  RATE_LIMIT_LOG_IN: rateLimit('10/5m'),
-  RATE_LIMIT_SIGN_UP: rateLimit('5/1h'),
+  RATE_LIMIT_LOG_IN: rateLimit('30/5m'),
+  RATE_LIMIT_LOG_IN_ACCOUNT: rateLimit('10/15m'),
+  RATE_LIMIT_SIGN_UP: rateLimit('10/1h'),
   RATE_LIMIT_REFRESH_SESSION: rateLimit('30/5m'),
   RATE_LIMIT_CREATE_UPLOAD: rateLimit('60/1h'),
   RATE_LIMIT_WS_CONNECT: rateLimit('30/1m'),

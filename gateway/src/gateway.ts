@@ -250,6 +250,7 @@ function rateLimitSettings(config: GatewayConfig): Record<BucketName, RateLimitS
     ip: config.RATE_LIMIT_IP,
     user: config.RATE_LIMIT_USER,
     logIn: config.RATE_LIMIT_LOG_IN,
+    logInAccount: config.RATE_LIMIT_LOG_IN_ACCOUNT,
     signUp: config.RATE_LIMIT_SIGN_UP,
     refreshSession: config.RATE_LIMIT_REFRESH_SESSION,
     createUpload: config.RATE_LIMIT_CREATE_UPLOAD,

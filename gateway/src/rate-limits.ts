@@ -21,7 +21,7 @@ import type { GatewayContext } from './context.ts';
  * abusing: guessing passwords, making accounts, spinning sessions, filling the image workers, and
  * opening sockets.
  */
-export const RATE_LIMIT_BUCKETS = ['ip', 'user', 'logIn', 'signUp', 'refreshSession', 'createUpload', 'wsConnect'] as const;
+export const RATE_LIMIT_BUCKETS = ['ip', 'user', 'logIn', 'logInAccount', 'signUp', 'refreshSession', 'createUpload', 'wsConnect'] as const;
 export type BucketName = (typeof RATE_LIMIT_BUCKETS)[number];
 
 /** One bucket's size: `points` per `seconds` (a fixed window per key, kept in Redis). */
@@ -212,15 +212,18 @@ export interface Requester {
 const loginKey = (login: unknown) => `login:${createHash('sha256').update(String(login ?? '').trim().toLowerCase()).digest('base64url').slice(0, 22)}`;
 
 /**
- * The root fields of the public API (the contract's Mutation) that have a stricter bucket, and the
- * keys each use counts against. logIn also counts per login name, so that guessing one account's
- * password from many addresses meets a limit too.
+ * The root fields of the public API (the contract's Mutation) that have stricter buckets, and the
+ * bucket and key each use counts against. logIn counts per address (credential stuffing from one
+ * place) and per login name (one account's password guessed from many places).
  */
-const FIELD_BUCKETS: Record<string, { bucket: BucketName; keys(args: Record<string, unknown>, who: Requester): string[] }> = {
-  logIn: { bucket: 'logIn', keys: (args, who) => [`ip:${who.address}`, loginKey((args.input as { usernameOrEmail?: unknown } | undefined)?.usernameOrEmail)] },
-  signUp: { bucket: 'signUp', keys: (_, who) => [`ip:${who.address}`] },
-  refreshSession: { bucket: 'refreshSession', keys: (_, who) => [`ip:${who.address}`] },
-  createUpload: { bucket: 'createUpload', keys: (_, who) => [who.viewerId ? `user:${who.viewerId}` : `ip:${who.address}`] },
+const FIELD_BUCKETS: Record<string, (args: Record<string, unknown>, who: Requester) => { bucket: BucketName; key: string }[]> = {
+  logIn: (args, who) => [
+    { bucket: 'logIn', key: `ip:${who.address}` },
+    { bucket: 'logInAccount', key: loginKey((args.input as { usernameOrEmail?: unknown } | undefined)?.usernameOrEmail) },
+  ],
+  signUp: (_, who) => [{ bucket: 'signUp', key: `ip:${who.address}` }],
+  refreshSession: (_, who) => [{ bucket: 'refreshSession', key: `ip:${who.address}` }],
+  createUpload: (_, who) => [{ bucket: 'createUpload', key: who.viewerId ? `user:${who.viewerId}` : `ip:${who.address}` }],
 };
 
 /**
@@ -266,7 +269,7 @@ export function fieldRateLimitPlugin(limits: RateLimits): ApolloServerPlugin<Gat
           const who: Requester = { address: contextValue.clientAddress ?? 'unknown', viewerId: contextValue.viewerId };
           const checks = new Map<string, RateLimitCheck>();
           for (const field of fields.values()) {
-            const rule = FIELD_BUCKETS[field.name.value]!;
+            const checksOf = FIELD_BUCKETS[field.name.value]!;
             let args: Record<string, unknown> = {};
             const definition = root.getFields()[field.name.value];
             if (definition && 'coerced' in coerced) {
@@ -276,11 +279,11 @@ export function fieldRateLimitPlugin(limits: RateLimits): ApolloServerPlugin<Gat
                 // Left empty: execution reports the bad argument.
               }
             }
-            for (const key of rule.keys(args, who)) {
-              const id = `${rule.bucket} ${key}`;
+            for (const { bucket, key } of checksOf(args, who)) {
+              const id = `${bucket} ${key}`;
               const check = checks.get(id);
               if (check) check.points = (check.points ?? 1) + 1;
-              else checks.set(id, { bucket: rule.bucket, key });
+              else checks.set(id, { bucket, key });
             }
           }
           const outcome = await limits.consume([...checks.values()]);

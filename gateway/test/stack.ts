@@ -40,7 +40,7 @@ export interface Stack {
  * rate-limits.e2e.test.ts sets small buckets and tests their edges.
  */
 export const ROOMY_RATE_LIMITS = Object.fromEntries(
-  ['IP', 'USER', 'LOG_IN', 'SIGN_UP', 'REFRESH_SESSION', 'CREATE_UPLOAD', 'WS_CONNECT'].map((bucket) => [`RATE_LIMIT_${bucket}`, '100000/1m']),
+  ['IP', 'USER', 'LOG_IN', 'LOG_IN_ACCOUNT', 'SIGN_UP', 'REFRESH_SESSION', 'CREATE_UPLOAD', 'WS_CONNECT'].map((bucket) => [`RATE_LIMIT_${bucket}`, '100000/1m']),
 );
 
 export async function startStack(
