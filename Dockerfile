@@ -15,8 +15,11 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
+# patches/ too: npm ci's postinstall applies them (patch-package), the postgres driver's fix for a
+# crash on a Postgres restart (patches/postgres+3.4.9.patch). Without them the image runs the bug.
 RUN mkdir /manifests \
   && cp package-lock.json /manifests/ \
+  && cp -r patches /manifests/ \
   && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \;
 
 # Every dependency, dev included, and the build: service bundles (scripts/build.mjs through turbo)
