@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('postgres.js after a connection closes', () => {
   it('settles the queries of a dead transaction and of a dead reserved connection, and keeps the process alive', () => {
-    const run = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/closed-connection.mjs', import.meta.url))], {
+    const run = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/postgres-closed-connection.mjs', import.meta.url))], {
       env: { ...process.env, DATABASE_URL: database.url },
       encoding: 'utf8',
       timeout: 30_000,
