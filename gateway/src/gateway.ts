@@ -7,7 +7,7 @@ import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { LiveChannelsClient } from '@shutter/contracts';
-import { createErrorFormatter, createLogger, executeGraphQL, inputStringsPlugin, json, startHttpServer, type Logger, type RunningHttpServer } from '@shutter/service';
+import { createErrorFormatter, createLogger, executeGraphQL, inputStringsPlugin, json, startHttpServer, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrls as configuredSubgraphUrls, type GatewayConfig } from './config.ts';
 import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live/hub.ts';
@@ -227,10 +227,12 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     liveConnections: live.connections,
     liveChannels: () => hub.channels(),
     close: async () => {
-      await live.close();
+      // Each step bounded (runMain's deadline is the backstop): sockets, then HTTP (its grace for
+      // requests in flight), Apollo, the pools to the subgraphs, Redis.
+      await withDeadline(live.close(), 2000, () => logger.warn('live sockets did not close in 2 s'));
       await http.close();
       await apollo.stop();
-      await Promise.all(dataSources.map((d) => d.close()));
+      await withDeadline(Promise.all(dataSources.map((d) => d.close())), 1000, () => Promise.all(dataSources.map((d) => d.destroy())));
       await hub.close();
       await rateLimits.close();
     },

@@ -50,9 +50,14 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
     this.pool = pool;
   }
 
-  /** Closes the pooled connections (the gateway's shutdown). */
+  /** Closes the pooled connections once their requests are answered (the gateway's shutdown). */
   close(): Promise<void> {
     return this.pool.close();
+  }
+
+  /** Cuts the pooled connections now, requests in flight included (a shutdown past its grace). */
+  destroy(): Promise<void> {
+    return this.pool.destroy();
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { initialiseCluster, postgresLayout, startServer, type RunningPostgresServer } from './postgres-server.ts';
@@ -74,7 +74,74 @@ export async function ensurePostgres(options: {
         'Is the port taken? Set SHUTTER_PG_PORT to another port, or POSTGRES_URL to use a server you run.',
     );
   }
-  return { adminUrl, source: 'embedded', stop: server.stop };
+  return {
+    adminUrl,
+    source: 'embedded',
+    // The server started here, and then whatever postmaster runs the cluster now: one restarted
+    // meanwhile (see stopCluster) is not that child, and would outlive npm start.
+    stop: async () => {
+      await server.stop();
+      await stopCluster(layout.cluster, log);
+    },
+  };
+}
+
+/**
+ * Stops the cluster in `clusterDir`, whichever process runs it now: the postmaster started here,
+ * or one started again since (`pg_ctl restart` puts it outside this process group, where neither
+ * a terminal's Ctrl-C nor the package's child handle reaches it, so it would outlive `npm start`).
+ * Fast shutdown (SIGINT: sessions cut, a checkpoint written); then immediate (SIGQUIT) if it is
+ * still there after 10 s, then SIGKILL: bounded, whatever the traffic.
+ */
+export async function stopCluster(clusterDir: string, log?: (line: string) => void): Promise<void> {
+  const pid = postmasterPid(clusterDir);
+  if (pid === null) return;
+  const steps: [NodeJS.Signals, number][] = [
+    ['SIGINT', 10_000],
+    ['SIGQUIT', 5000],
+    ['SIGKILL', 2000],
+  ];
+  for (const [signal, waitMs] of steps) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return; // gone already
+    }
+    if (await exited(pid, waitMs)) return;
+    log?.(`postgres (pid ${pid}) still running ${waitMs / 1000} s after ${signal}`);
+  }
+}
+
+/** The running postmaster of a cluster, from its postmaster.pid; null when none runs. */
+function postmasterPid(clusterDir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: alive, someone else's; anything else: a stale file of a postmaster that is gone.
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  // A stale file whose pid now belongs to another program (Linux can tell; elsewhere trust the file).
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (existsSync('/proc/self') && (!existsSync(cmdline) || !readFileSync(cmdline, 'utf8').includes('postgres'))) return null;
+  return pid;
+}
+
+async function exited(pid: number, waitMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + waitMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return true;
+    }
+  }
+  return false;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

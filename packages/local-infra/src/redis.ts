@@ -60,9 +60,11 @@ export async function ensureRedis(options: { dataDir: string; port: number; env?
         source: 'started',
         stop: () =>
           new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once('exit', () => resolve());
             child.kill('SIGTERM');
+            // SIGTERM writes the AOF and exits; a Redis that cannot (a full disk) is not waited on for ever.
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
           }),
       };
     }

@@ -44,6 +44,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Takes the request id from this header when it looks like one, else makes one. */
   requestIdHeader?: string;
+  /** On close, how long requests in flight may take before their connections are cut. */
+  closeGraceMs?: number;
   streamHandler?: StreamHandler;
 }
 
@@ -75,10 +77,18 @@ export function graphqlErrorResponse(status: number, code: string, message: stri
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { logger, handler, maxBodyBytes = 1024 * 1024, requestIdHeader = 'x-request-id' } = options;
+  const { logger, handler, maxBodyBytes = 1024 * 1024, requestIdHeader = 'x-request-id', closeGraceMs = 3000 } = options;
+  let closing = false;
+  // Answers being made: when the server closes, each ends its connection (see close()).
+  const inFlight = new Set<ServerResponse>();
 
   const server = createServer(async (req, res) => {
     const started = performance.now();
+    // Closing: the answer ends its connection, so a client's kept-alive connection (the gateway's
+    // pool under traffic) cannot hold the close open by sending request after request on it.
+    if (closing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
     const given = req.headers[requestIdHeader];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const log = logger.child({ requestId });
@@ -152,8 +162,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Requests in flight get the grace to finish; past it their connections are cut, so that
+        // a stop is bounded however slow a client or a dependency is.
+        setTimeout(() => server.closeAllConnections(), closeGraceMs).unref();
       }),
   };
 }

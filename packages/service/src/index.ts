@@ -10,3 +10,4 @@ export * from './cursor.ts';
 export * from './endpoints.ts';
 export * from './input-strings.ts';
 export * from './representations.ts';
+export * from './deadline.ts';

@@ -9,7 +9,14 @@ function exitOnConfigError(e: unknown): void {
   }
 }
 
-/** A process entry: starts the thing, and stops it cleanly on SIGINT/SIGTERM. */
+/**
+ * How long a process may take to stop in order. Every step of a close has its own bound (the HTTP
+ * grace, the workers' wait for their jobs); this is the backstop, below the 10 s after which
+ * `npm start` (and Kubernetes' default grace of 30 s) would kill the process anyway.
+ */
+export const STOP_DEADLINE_MS = 8000;
+
+/** A process entry: starts the thing, and stops it cleanly on SIGINT/SIGTERM, within STOP_DEADLINE_MS. */
 export async function runMain(start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
   try {
     const running = await start();
@@ -17,7 +24,16 @@ export async function runMain(start: () => Promise<{ close(): Promise<void> }>):
     const stop = async () => {
       if (stopping) return;
       stopping = true;
-      await running.close();
+      setTimeout(() => {
+        console.error(`did not stop in order within ${STOP_DEADLINE_MS / 1000} s; exiting`);
+        process.exit(1);
+      }, STOP_DEADLINE_MS).unref();
+      try {
+        await running.close();
+      } catch (e) {
+        console.error('while stopping:', e);
+        process.exit(1);
+      }
       process.exit(0);
     };
     process.on('SIGINT', stop);

@@ -2,8 +2,15 @@ import type { Job, Worker, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sql } from '@shutter/db';
 import { createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay } from '@shutter/events';
+import { withDeadline } from './deadline.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startWorkerHealth, within, type WorkerHealth } from './worker-health.ts';
+
+/**
+ * On stop, how long running jobs may take to finish. Longer ones (a fan-out to 100,000 followers
+ * takes about 8 s) are cut, and resume on another worker, or this one restarted, from their start.
+ */
+const JOBS_GRACE_MS = 3000;
 
 /** What a worker's setup gets: the BullMQ connection it may share (its own queues), and the log. */
 export interface WorkerSetupContext {
@@ -111,11 +118,18 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
       // Not ready from here on; the listener itself closes last, so a probe during the drain gets
       // an answer (503) rather than a refused connection.
       closing = true;
-      await Promise.all(timers.map((stop) => stop()));
-      await Promise.all(workers.map((w) => w.close()));
-      await relay?.stop();
-      for (const close of setup.closes ?? []) await close();
-      await connection.quit().catch(() => connection.disconnect());
+      // In order, each step bounded: a job or a task stuck on a Redis that is down must not hold
+      // the stop. A job cut short keeps its lock until it expires, and then runs again elsewhere
+      // (handlers are idempotent).
+      await withDeadline(Promise.all(timers.map((stop) => stop())), 1000, () => logger.warn('periodic tasks did not finish in 1 s; stopping anyway'));
+      // (BullMQ's close(true) cannot cut a close(false) under way short, so past the grace the
+      // process simply goes on stopping; the process exit ends those jobs.)
+      await withDeadline(Promise.all(workers.map((w) => w.close())), JOBS_GRACE_MS, () =>
+        logger.warn(`jobs still running after ${JOBS_GRACE_MS / 1000} s; stopping without them (they run again once their lock expires)`),
+      );
+      if (relay) await withDeadline(relay.stop(), 1000, () => logger.warn('the outbox relay did not stop in 1 s; its batch is rolled back with the connection'));
+      for (const close of setup.closes ?? []) await withDeadline(close(), 1000, () => undefined);
+      await withDeadline(connection.quit(), 500, () => connection.disconnect());
       await options.database?.close();
       await health?.close();
     },
