@@ -1,9 +1,14 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { STATUS_CODES } from 'node:http';
 import { Pool } from 'undici';
 import { SIGNATURE_HEADERS, signRequest } from '@shutter/auth';
+import { GraphQLError } from 'graphql';
+import { serviceUnavailable } from '@shutter/service';
 import type { GatewayContext } from './context.ts';
+
+/** How long a subgraph may take to answer one fetch of a query plan. */
+const SUBGRAPH_TIMEOUT_MS = 10_000;
 
 /**
  * Calls one subgraph. The viewer and the request id go in headers, and the request is signed over
@@ -17,9 +22,15 @@ import type { GatewayContext } from './context.ts';
 export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly pool: Pool;
 
-  constructor(url: string, signingSecret: string) {
+  constructor(
+    /** The subgraph's name in the supergraph: what an answer names when it is unavailable. */
+    readonly name: string,
+    url: string,
+    signingSecret: string,
+  ) {
     const target = new URL(url);
-    const pool = new Pool(target.origin, { connections: 128, keepAliveTimeout: 30_000 });
+    // connectTimeout: a subgraph host that does not answer at all (rather than refusing) fails fast.
+    const pool = new Pool(target.origin, { connections: 128, keepAliveTimeout: 30_000, connectTimeout: 2000 });
     const fetcher: Fetcher = async (requestUrl, init) => {
       const headers = { ...(init?.headers ?? {}) } as Record<string, string>;
       const body = typeof init?.body === 'string' ? init.body : '';
@@ -34,8 +45,10 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
         method: (init?.method ?? 'POST') as 'POST',
         headers: { ...headers, ...signature },
         body,
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
+        // A subgraph that takes longer is as good as down for this request: it is answered without
+        // that subgraph's fields (SERVICE_UNAVAILABLE) rather than holding the client.
+        headersTimeout: SUBGRAPH_TIMEOUT_MS,
+        bodyTimeout: SUBGRAPH_TIMEOUT_MS,
       });
       const text = await response.body.text();
       const responseHeaders = new Headers();
@@ -58,6 +71,18 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
   /** Cuts the pooled connections now, requests in flight included (a shutdown past its grace). */
   destroy(): Promise<void> {
     return this.pool.destroy();
+  }
+
+  /**
+   * The subgraph could not be asked (down, restarting, not answering in time) or a proxy before it
+   * said so (502-504): the fields it owes are missing from the answer, which says which part is
+   * unavailable (SERVICE_UNAVAILABLE, README "Errors") instead of a bare internal error; what the
+   * other subgraphs gave is still answered.
+   */
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {
+    if (response && ![502, 503, 504].includes(response.status)) throw error;
+    if (!response && error instanceof GraphQLError) throw error;
+    throw serviceUnavailable(this.name);
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

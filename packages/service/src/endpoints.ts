@@ -1,4 +1,5 @@
-import type { Endpoint, EndpointResponse } from '@shutter/contracts';
+import { ServiceUnavailableError, type Endpoint, type EndpointResponse } from '@shutter/contracts';
+import { isDatabaseUnavailable } from '@shutter/db';
 import { GraphQLError } from 'graphql';
 import type { z } from 'zod';
 import { json, type HttpRequest, type HttpResponse } from './http-server.ts';
@@ -19,8 +20,9 @@ export interface EndpointRoute {
 /**
  * Serves one contract endpoint: the body is checked against the endpoint's request schema (a bad
  * body is a 400 that says why), and the handler's answer is typed by its response schema. A
- * GraphQLError from the domain code (BAD_USER_INPUT, NOT_FOUND) is a 400 with its message; anything
- * else is a logged 500, which the caller sees as a failed call.
+ * GraphQLError from the domain code (BAD_USER_INPUT, NOT_FOUND) is a 400 with its message; an
+ * unavailable database or service a 503; anything else is a logged 500, which the caller sees as a
+ * failed call.
  */
 export function endpointRoute<E extends Endpoint>(
   endpoint: E,
@@ -41,6 +43,12 @@ export function endpointRoute<E extends Endpoint>(
         return json(200, await handler(parsed.data as z.output<E['request']>, { viewerId, requestId: request.requestId, log: request.log }));
       } catch (err) {
         if (err instanceof GraphQLError) return json(400, { error: err.message, code: err.extensions.code });
+        // Its database (or a service it asks) is down: a 503, which the caller's client turns into
+        // ServiceUnavailableError (retry later), not a failed call.
+        if (isDatabaseUnavailable(err) || err instanceof ServiceUnavailableError) {
+          request.log.warn({ err, path: endpoint.path }, 'internal endpoint unavailable');
+          return json(503, { error: 'unavailable' });
+        }
         request.log.error({ err, path: endpoint.path }, 'internal endpoint failed');
         return json(500, { error: 'internal error' });
       }

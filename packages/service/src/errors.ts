@@ -1,6 +1,8 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
+import { ServiceUnavailableError } from '@shutter/contracts';
+import { isDatabaseUnavailable } from '@shutter/db';
 
 /** The error codes of the public contract. Messages are for people; codes are for programs. */
 export type ErrorCode =
@@ -10,6 +12,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 export function appError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
@@ -23,6 +26,25 @@ export const forbidden = (message = 'You are not allowed to do that.') => appErr
 export const notFound = (message: string) => appError('NOT_FOUND', message);
 export const conflict = (message: string, field?: string) => appError('CONFLICT', message, field ? { field } : {});
 
+/**
+ * A part of the product is down, so this field has no answer now; the rest of the response is
+ * what the parts that are up gave. `service` names the part: a subgraph (`social-graph`), or,
+ * with `dependency`, what behind that subgraph failed (`{ service: 'media', dependency: 'postgres' }`).
+ * Retrying later is the remedy (README, "Errors").
+ */
+export const serviceUnavailable = (service: string, dependency?: string) =>
+  appError('SERVICE_UNAVAILABLE', `${dependency ? `${service}'s ${dependency}` : service} is unavailable right now; try again shortly.`, {
+    service,
+    ...(dependency ? { dependency } : {}),
+  });
+
+/** The SERVICE_UNAVAILABLE error an unexpected error stands for, or null when it is a real bug. */
+export function unavailabilityOf(error: unknown, service: string | undefined): GraphQLError | null {
+  if (error instanceof ServiceUnavailableError) return serviceUnavailable(error.service);
+  if (service && isDatabaseUnavailable(error)) return serviceUnavailable(service, 'postgres');
+  return null;
+}
+
 /** Codes that may leave a server as they are: the contract's, and the ones GraphQL servers add. */
 const PUBLIC_CODES = new Set([
   'UNAUTHENTICATED',
@@ -31,6 +53,7 @@ const PUBLIC_CODES = new Set([
   'BAD_USER_INPUT',
   'CONFLICT',
   'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -56,10 +79,12 @@ function isCodelessClientError(error: unknown): boolean {
 }
 
 /**
- * Apollo's formatError: known errors pass with their code; anything else is logged with its stack
- * and replaced by a plain INTERNAL_SERVER_ERROR, so no stack trace or SQL leaves a server.
+ * Apollo's formatError: known errors pass with their code; an unreachable service or database is
+ * SERVICE_UNAVAILABLE naming it (`service`, this server's name, says whose database); anything else
+ * is logged with its stack and replaced by a plain INTERNAL_SERVER_ERROR, so no stack trace or SQL
+ * leaves a server.
  */
-export function createErrorFormatter(logger: Logger) {
+export function createErrorFormatter(logger: Logger, options: { service?: string } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
@@ -69,7 +94,18 @@ export function createErrorFormatter(logger: Logger) {
     if (isCodelessClientError(error)) {
       return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
     }
-    logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error in a resolver');
+    const cause = unwrapResolverError(error);
+    const unavailable = unavailabilityOf(cause, options.service);
+    if (unavailable) {
+      logger.warn({ err: cause, path: formatted.path }, 'a dependency is unavailable');
+      return {
+        message: unavailable.message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        extensions: unavailable.extensions,
+      };
+    }
+    logger.error({ err: cause, path: formatted.path }, 'unexpected error in a resolver');
     return {
       message: 'Internal server error',
       ...(formatted.path ? { path: formatted.path } : {}),
