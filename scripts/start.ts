@@ -55,12 +55,13 @@ function build(): Promise<void> {
   });
 }
 
-async function waitUntilHealthy(name: string, url: string, timeoutMs = 60_000): Promise<void> {
+/** Waits for `url` to answer 200 (and, with `fullyReady`, a readiness report saying "ready", not "degraded"). */
+async function waitUntilHealthy(name: string, url: string, timeoutMs = 60_000, fullyReady = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok && (!fullyReady || ((await response.json()) as { status?: string }).status === 'ready')) return;
     } catch {
       // not listening yet
     }
@@ -132,9 +133,10 @@ try {
     entry: join('gateway', 'dist', 'server.js'),
     env: { ...common, GATEWAY_PORT: String(gatewayPort), ACCESS_TOKEN_PUBLIC_KEY: process.env.ACCESS_TOKEN_PUBLIC_KEY ?? secrets.accessTokenPublicKey },
   });
-  // Every process starts at once; the gateway is ready when every subgraph answers its /readyz.
+  // Every process starts at once; the gateway is ready when every subgraph, and every dependency
+  // of each, is (its /readyz says "ready", not "degraded").
   await progress.step('services', () => Promise.all(health.map((h) => waitUntilHealthy(h.name, h.url))));
-  await progress.step('gateway', () => waitUntilHealthy('gateway', `http://127.0.0.1:${gatewayPort}/readyz`));
+  await progress.step('gateway', () => waitUntilHealthy('gateway', `http://127.0.0.1:${gatewayPort}/readyz`, 60_000, true));
   lines.unshift(`${'gateway'.padEnd(20)} http://127.0.0.1:${gatewayPort}/graphql (subscriptions: ws://127.0.0.1:${gatewayPort}/graphql)`);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

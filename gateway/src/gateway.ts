@@ -7,7 +7,7 @@ import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { LiveChannelsClient } from '@shutter/contracts';
-import { createErrorFormatter, createLogger, executeGraphQL, inputStringsPlugin, json, startHttpServer, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
+import { createErrorFormatter, createLogger, executeGraphQL, inputStringsPlugin, json, readinessProbe, redisDependency, startHttpServer, subgraphDependency, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrls as configuredSubgraphUrls, type GatewayConfig } from './config.ts';
 import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live/hub.ts';
@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     buildService: ({ name }) => {
       const target = subgraphUrls.get(name);
       if (!target) throw new Error(`the supergraph names a subgraph "${name}" it gives no URL for`);
-      const dataSource = new SignedSubgraphDataSource(target, config.GATEWAY_SIGNING_SECRET);
+      const dataSource = new SignedSubgraphDataSource(name, target, config.GATEWAY_SIGNING_SECRET);
       dataSources.push(dataSource);
       return dataSource;
     },
@@ -122,7 +122,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     // With the safelist, the persisted-query cache is the manifest (nothing can be registered);
     // without, Apollo's automatic persisted queries as usual.
     ...(safelist ? { persistedQueries: safelist.persistedQueries() } : {}),
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, { service: 'gateway' }),
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
     // runMain owns SIGINT/SIGTERM and closes sockets, HTTP, Apollo and Redis in order.
@@ -141,6 +141,11 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
 
   const verifier = await createAccessTokenVerifier(config.ACCESS_TOKEN_PUBLIC_KEY);
 
+  const hub = new LiveHub(config.REDIS_URL, logger);
+  // Each subgraph's own readiness, and the Redis of live updates. None is required: with one down
+  // the gateway still answers with what the others give (partial answers), so it stays in rotation.
+  const readiness = readinessProbe([...[...subgraphUrls].map(([name, url]) => subgraphDependency(name, url)), redisDependency(hub.redis, false)], { timeoutMs: 1500 });
+
   const http = await startHttpServer({
     host: config.GATEWAY_HOST,
     port: config.GATEWAY_PORT,
@@ -148,7 +153,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     handler: async (request) => {
       const path = request.url.pathname;
       if (path === '/healthz') return json(200, { status: 'ok' });
-      if (path === '/readyz') return readiness(subgraphUrls);
+      if (path === '/readyz') return readiness.respond();
       if (path !== '/graphql' && path !== '/') return json(404, { error: 'not found' });
 
       // A missing, malformed or expired token makes an anonymous request: fields that need a viewer
@@ -175,7 +180,6 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     },
   });
 
-  const hub = new LiveHub(config.REDIS_URL, logger);
   // Each Subscription field's owner, and a client of its live-channels endpoint.
   const liveOwners = new Map<string, LiveChannelsClient>();
   for (const [field, subgraph] of subscriptionOwners(supergraphSdl)) {
@@ -258,20 +262,4 @@ function rateLimitSettings(config: GatewayConfig): Record<BucketName, RateLimitS
     createUpload: config.RATE_LIMIT_CREATE_UPLOAD,
     wsConnect: config.RATE_LIMIT_WS_CONNECT,
   };
-}
-
-/** Ready when every subgraph answers its own /readyz. */
-async function readiness(subgraphUrls: Map<string, string>) {
-  const results = await Promise.all(
-    [...subgraphUrls].map(async ([name, url]) => {
-      try {
-        const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) });
-        return [name, response.ok ? 'ready' : `status ${response.status}`] as const;
-      } catch {
-        return [name, 'unreachable'] as const;
-      }
-    }),
-  );
-  const ready = results.every(([, status]) => status === 'ready');
-  return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: Object.fromEntries(results) });
 }

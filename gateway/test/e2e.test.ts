@@ -158,7 +158,9 @@ describe('the gateway as a server', () => {
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { users: 'ready', media: 'ready', 'social-graph': 'ready', feed: 'ready' } });
+    // Each dependency with its state (and how long its check took).
+    const up = { status: 'up', required: false, ms: expect.any(Number) };
+    expect(await ready.json()).toEqual({ status: 'ready', dependencies: { users: up, media: up, 'social-graph': up, feed: up, redis: up } });
   });
 
   it('refuses a body over the size limit with 413', async () => {

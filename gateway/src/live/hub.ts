@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import type { Logger } from '@shutter/service';
+import type { Redis } from 'ioredis';
+import { createRequestRedisConnection, type Logger } from '@shutter/service';
 
 /** One listener's channels: changed as the owner says (a refresh), closed when it ends. */
 export interface HubListener {
@@ -17,14 +17,28 @@ export interface HubListener {
 export class LiveHub {
   private readonly subscriber: Redis;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
+  /** Channels whose UNSUBSCRIBE could not be sent (Redis was away): sent once it is back. */
+  private readonly unsubscribeLater = new Set<string>();
 
-  constructor(redisUrl: string, private readonly logger: Logger) {
-    // Reconnects re-subscribe on their own (ioredis autoResubscribe).
-    this.subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  constructor(redisUrl: string, logger: Logger) {
+    // A request-path client: a subscription set up while Redis is away fails at once ("live updates
+    // are unavailable") instead of waiting; reconnects re-subscribe on their own (autoResubscribe).
+    this.subscriber = createRequestRedisConnection(redisUrl, logger);
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener(message);
     });
-    this.subscriber.on('error', (err) => this.logger.warn({ err }, 'live hub: redis error'));
+    this.subscriber.on('ready', () => {
+      // ioredis re-subscribes what it was subscribed to when the connection dropped, including
+      // channels whose last listener left meanwhile: those go now.
+      const stale = [...this.unsubscribeLater].filter((c) => !this.listeners.has(c));
+      this.unsubscribeLater.clear();
+      if (stale.length > 0) this.subscriber.unsubscribe(...stale).catch(() => stale.forEach((c) => this.unsubscribeLater.add(c)));
+    });
+  }
+
+  /** Its Redis connection (readiness checks it). */
+  get redis(): Redis {
+    return this.subscriber;
   }
 
   /** Listens on channels with one listener; what it returns changes or ends that. */
@@ -53,8 +67,8 @@ export class LiveHub {
           stale.push(channel);
         }
       }
-      // Also when not connected: ioredis would otherwise re-subscribe them on reconnect.
-      if (stale.length > 0) await this.subscriber.unsubscribe(...stale).catch(() => undefined);
+      // Not connected: ioredis would re-subscribe them on reconnect, so they are sent then.
+      if (stale.length > 0) await this.subscriber.unsubscribe(...stale).catch(() => stale.forEach((c) => this.unsubscribeLater.add(c)));
     };
     const handle: HubListener = {
       update: async (channels) => {

@@ -2,7 +2,11 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { QueueName } from './catalogue.ts';
 
-/** BullMQ wants its own connections with no retry limit on blocking commands. */
+/**
+ * For BullMQ and workers: no retry limit, and commands wait in the offline queue while Redis is
+ * away, so a job's work goes on where it stopped once Redis is back (BullMQ requires this for its
+ * blocking connections).
+ */
 export function createRedisConnection(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }

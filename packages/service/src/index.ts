@@ -11,3 +11,5 @@ export * from './endpoints.ts';
 export * from './input-strings.ts';
 export * from './representations.ts';
 export * from './deadline.ts';
+export * from './readiness.ts';
+export * from './redis.ts';

@@ -12,6 +12,7 @@ import type { EndpointRoute } from './endpoints.ts';
 import { executeGraphQL } from './graphql-handler.ts';
 import { inputStringsPlugin } from './input-strings.ts';
 import { entityKeys, representationsPlugin } from './representations.ts';
+import { postgresDependency, readinessProbe, type Dependency } from './readiness.ts';
 import { graphqlErrorResponse, json, startHttpServer, type RunningHttpServer, type StreamHandler } from './http-server.ts';
 
 /** What every subgraph resolver receives: the viewer the gateway vouched for, and the request's log. */
@@ -39,6 +40,8 @@ export interface SubgraphServerOptions<TContext extends SubgraphContextBase> {
    * every subgraph gets the same readiness and shutdown order.
    */
   database: { sql: Sql; close(): Promise<void> };
+  /** What else /readyz checks: the other services it calls, its Redis, its storage. */
+  dependencies?: Dependency[];
   /** Public, unsigned, streamed routes (media's upload and file URLs); all else is signed. */
   streamHandler?: StreamHandler;
   /** Its internal API (packages/contracts endpoints that other services call), signed like /graphql. */
@@ -54,7 +57,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
   const typeDefs = parse(readFileSync(options.schemaFile, 'utf8'));
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, { service: options.name }),
     includeStacktraceInErrorResponses: false,
     // Only the gateway calls a subgraph, and it does with signed POSTs: no landing page here.
     // No GraphOS here, so no traces to inline into responses.
@@ -68,6 +71,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
   });
   await apollo.start();
   const endpoints = new Map((options.endpoints ?? []).map((e) => [e.path, e]));
+  const readiness = readinessProbe([postgresDependency(options.database.sql), ...(options.dependencies ?? [])]);
 
   const http = await startHttpServer({
     host: options.host,
@@ -77,15 +81,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     handler: async (request) => {
       const path = request.url.pathname;
       if (path === '/healthz') return json(200, { status: 'ok' });
-      if (path === '/readyz') {
-        try {
-          await options.database.sql`select 1`;
-          return json(200, { status: 'ready' });
-        } catch (err) {
-          request.log.warn({ err }, 'not ready');
-          return json(503, { status: 'not ready' });
-        }
-      }
+      if (path === '/readyz') return readiness.respond();
       const route = path === '/graphql' ? null : endpoints.get(path);
       if (path !== '/graphql' && !route) return json(404, { error: 'not found' });
 

@@ -2,3 +2,4 @@ export * from './database.ts';
 export * from './secrets.ts';
 export * from './graphql.ts';
 export * from './web-push.ts';
+export * from './redis-server.ts';

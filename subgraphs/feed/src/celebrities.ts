@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import { isRedisUnavailable } from '@shutter/service';
 import type { FeedDb } from './db/index.ts';
 import { celebrities } from './db/schema.ts';
 import type { FeedDeps } from './deps.ts';
@@ -46,9 +47,16 @@ export async function celebritiesAmong(db: FeedDb, userIds: string[]): Promise<s
  * from the reader's followees (social-graph) and the table.
  */
 export async function followedCelebrities(deps: FeedDeps, viewerId: string, requestId?: string): Promise<string[]> {
-  const stored = await deps.followedCelebrities.get(viewerId);
-  if (stored) return stored;
   const compute = async () => celebritiesAmong(deps.db, [viewerId, ...(await deps.socialGraph.allFolloweeIds(viewerId, { requestId }))]);
+  let stored: string[] | null;
+  try {
+    stored = await deps.followedCelebrities.get(viewerId);
+  } catch (e) {
+    // Redis down: the set is derived data, made from the same sources it is always made from.
+    if (isRedisUnavailable(e, deps.redis)) return compute();
+    throw e;
+  }
+  if (stored) return stored;
   // An unfollow while it was computed drops the set: compute it again from the follows as they are now.
   for (let attempt = 0; attempt < 3; attempt++) {
     const built = await deps.followedCelebrities.build(viewerId, compute);

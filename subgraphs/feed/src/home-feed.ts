@@ -1,4 +1,4 @@
-import { timeIdCursor, toConnection, type Connection } from '@shutter/service';
+import { isRedisUnavailable, timeIdCursor, toConnection, type Connection } from '@shutter/service';
 import { followedCelebrities } from './celebrities.ts';
 import type { FeedDeps } from './deps.ts';
 import { deletedAmong, postsOf } from './feed-posts.ts';
@@ -38,6 +38,38 @@ export async function readHomeFeed(
   requestId?: string,
 ): Promise<Connection<PostRef>> {
   const start = timeIdCursor.decode(after);
+  // Redis down (or too slow): the same feed from Postgres. Cursors are the same (time, id), so a
+  // reader paging through while Redis goes away or comes back sees one sequence.
+  if (deps.redis.status === 'ready') {
+    try {
+      return await readFromTimeline(deps, viewerId, first, start, requestId);
+    } catch (e) {
+      if (!isRedisUnavailable(e, deps.redis)) throw e;
+    }
+  }
+  return readFromPostgres(deps, viewerId, first, start, requestId);
+}
+
+const toFeedConnection = (found: TimelineEntry[], first: number) =>
+  toConnection(
+    found,
+    first,
+    (e) => ({ id: e.postId }),
+    (e) => timeIdCursor.encode([e.score, e.postId]),
+  );
+
+/**
+ * The home feed without Redis: the posts of the viewer and of everyone they follow, straight from
+ * feed_posts (deleted ones excluded). One query, slower than a timeline for someone who follows
+ * thousands, but the same posts in the same order (celebrities' included: they are followees too).
+ */
+async function readFromPostgres(deps: FeedDeps, viewerId: string, first: number, start: readonly [number, string] | null, requestId?: string) {
+  const authors = [viewerId, ...(await deps.socialGraph.allFolloweeIds(viewerId, { requestId }))];
+  const before: TimelineEntry | null = start ? { score: start[0], postId: start[1] } : null;
+  return toFeedConnection(await postsOf(deps.db, authors, before, first + 1), first);
+}
+
+async function readFromTimeline(deps: FeedDeps, viewerId: string, first: number, start: readonly [number, string] | null, requestId?: string) {
   const [built, celebrityIds] = await Promise.all([deps.timelines.isBuilt(viewerId), followedCelebrities(deps, viewerId, requestId)]);
   if (!built) await rebuildTimeline(deps, viewerId, requestId);
 
@@ -61,10 +93,5 @@ export async function readHomeFeed(
     // Both sources ran dry (they gave less than asked): nothing older is left.
     if (fromTimeline.length < need && fromCelebrities.length < need) break;
   }
-  return toConnection(
-    found,
-    first,
-    (e) => ({ id: e.postId }),
-    (e) => timeIdCursor.encode([e.score, e.postId]),
-  );
+  return toFeedConnection(found, first);
 }

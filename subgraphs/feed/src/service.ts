@@ -1,7 +1,6 @@
 import { liveChannelsEndpoint } from '@shutter/contracts';
 import type { DatabaseOptions } from '@shutter/db';
-import { createRedisConnection } from '@shutter/events';
-import { createLogger, endpointRoute, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
+import { createLogger, createRequestRedisConnection, endpointRoute, redisDependency, serviceDependency, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
 import type { FeedConfig } from './config.ts';
 import { createFeedContext } from './context.ts';
 import { feedDatabase } from './db/index.ts';
@@ -16,7 +15,8 @@ export async function startFeedService(
 ): Promise<RunningSubgraph> {
   const logger = options.logger ?? createLogger('feed', config.LOG_LEVEL);
   const database = feedDatabase.connect(config.FEED_DATABASE_URL, options.database);
-  const redis = createRedisConnection(config.REDIS_URL);
+  // Reads fail fast when Redis is away, and the feed answers from Postgres meanwhile.
+  const redis = createRequestRedisConnection(config.REDIS_URL, logger);
   const deps = createFeedDeps(config, database.db, redis);
   const server = await startSubgraphServer({
     name: 'feed',
@@ -28,6 +28,9 @@ export async function startFeedService(
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createFeedContext(base, deps),
     database,
+    // Neither is required: without Redis the feed answers from Postgres; without social-graph
+    // it answers every reader whose timeline exists.
+    dependencies: [redisDependency(redis, false), serviceDependency('social-graph', config.SOCIAL_GRAPH_URL)],
     // The gateway asks which channels a subscription to feedPostAdded or notificationAdded listens on.
     endpoints: [endpointRoute(liveChannelsEndpoint, (body, { viewerId, requestId }) => liveChannelsFor(deps, body.field, viewerId, requestId))],
   });
@@ -35,7 +38,7 @@ export async function startFeedService(
     ...server,
     close: async () => {
       await server.close();
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

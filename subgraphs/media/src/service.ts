@@ -30,6 +30,7 @@ export async function startMediaService(
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createMediaContext(base, { db: database.db, storage, uploads: settings() }),
     database,
+    dependencies: [{ name: 'storage', required: false, check: () => storage.check() }],
     // The two public routes of a subgraph: authorised by the upload URL's own signature, and
     // public files. Everything else still needs the gateway's signature.
     streamHandler: async (req, res, { url, log }) => {

@@ -1,6 +1,6 @@
 import { followedAmongEndpoint, followeeIdsEndpoint, followerIdsEndpoint, UsersClient } from '@shutter/contracts';
 import type { DatabaseOptions } from '@shutter/db';
-import { createLogger, endpointRoute, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
+import { createLogger, endpointRoute, serviceDependency, startSubgraphServer, type Logger, type RunningSubgraph } from '@shutter/service';
 import type { SocialGraphConfig } from './config.ts';
 import { createSocialGraphContext } from './context.ts';
 import { socialGraphDatabase } from './db/index.ts';
@@ -25,6 +25,8 @@ export async function startSocialGraphService(
     signingSecret: config.GATEWAY_SIGNING_SECRET,
     context: (base) => createSocialGraphContext(base, database.db, users),
     database,
+    // Asked before an edge is made; without it follows fail, everything else answers.
+    dependencies: [serviceDependency('users', config.USERS_URL)],
     endpoints: [
       // The feed's fan-out pages an author's followers; its rebuild pages a reader's followees.
       endpointRoute(followerIdsEndpoint, (b) => followIdsPage(database.db, 'followers', b.userId, b.limit, b.after)),

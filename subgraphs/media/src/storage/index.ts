@@ -10,6 +10,8 @@ export interface ObjectStorage {
   get(key: string): Promise<{ body: Readable; contentType: string; size: number } | null>;
   getBuffer(key: string): Promise<Buffer | null>;
   delete(keys: string[]): Promise<void>;
+  /** Resolves when the store can be written to (readiness); throws why not. */
+  check(): Promise<void>;
 }
 
 export { LocalStorage } from './local.ts';

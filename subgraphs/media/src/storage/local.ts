@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { contentTypeOfKey, type ObjectStorage } from './index.ts';
@@ -10,6 +10,11 @@ export class LocalStorage implements ObjectStorage {
 
   private path(key: string) {
     return join(this.root, ...key.split('/'));
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.W_OK);
   }
 
   async put(key: string, body: Buffer, _contentType?: string): Promise<void> {
