@@ -1,10 +1,13 @@
 import { z } from 'zod';
 
 /**
- * Every event that crosses a service boundary: its payload, and the queues it is delivered to.
- * A producer writes it to its outbox (same transaction as the change); the relay puts one job on
- * each listed queue, with jobId = the outbox row's id, so a consumer sees each event once per queue
- * however often the relay retries. Consumers are idempotent anyway: BullMQ delivers at least once.
+ * Every event that crosses a service boundary (and the one job a service hands itself through its
+ * outbox, push.requested, so that it too survives Redis losing data): its payload, and the queues
+ * it is delivered to. A producer writes it to its outbox (same transaction as the change); the
+ * relay puts one job on each listed queue, with jobId = the outbox row's id, and its reconciler
+ * puts it there again if Redis loses it. A consumer records each event it has handled in its own
+ * database (the inbox) and skips one it has already handled; handlers are idempotent anyway, since
+ * BullMQ delivers at least once.
  */
 const id = z.uuid();
 
@@ -80,7 +83,31 @@ export const eventCatalogue = {
     // users: one push per device of each recipient.
     queues: ['users.push-notification'],
   },
-} as const satisfies Record<string, { from: string; payload: z.ZodType; queues: readonly string[] }>;
+  'push.requested': {
+    from: 'users',
+    // One push to one device, rendered: the users worker plans them from notification.created and
+    // sends each as a job of its own, so that each device is retried on its own.
+    payload: z.object({
+      deviceId: id,
+      // The device is pushed to only while it still belongs to the recipient (it moves when another user registers it).
+      recipientId: id,
+      message: z.object({
+        title: z.string(),
+        body: z.string(),
+        data: z.object({
+          notificationId: id,
+          kind: z.enum(NOTIFICATION_KINDS),
+          actorId: id,
+          postId: id.nullable(),
+          commentId: id.nullable(),
+        }),
+      }),
+    }),
+    queues: ['users.push-deliver'],
+    // The users worker's backoff strategy waits as long as a push service's Retry-After asks.
+    jobOptions: { backoff: { type: 'push', delay: 1000 } },
+  },
+} as const satisfies Record<string, { from: string; payload: z.ZodType; queues: readonly string[]; jobOptions?: { backoff?: { type: string; delay: number } } }>;
 
 export type EventName = keyof typeof eventCatalogue;
 export type EventPayload<E extends EventName> = z.infer<(typeof eventCatalogue)[E]['payload']>;
@@ -91,6 +118,12 @@ export interface EventJob<E extends EventName = EventName> {
   event: E;
   eventId: string;
   payload: EventPayload<E>;
+}
+
+/** Per-event job options (a backoff of its own) over DEFAULT_JOB_OPTIONS. */
+export function jobOptionsOf(event: EventName): { backoff?: { type: string; delay: number } } {
+  const entry = eventCatalogue[event] as { jobOptions?: { backoff?: { type: string; delay: number } } };
+  return entry.jobOptions ?? {};
 }
 
 export function parseEventPayload<E extends EventName>(event: E, payload: unknown): EventPayload<E> {

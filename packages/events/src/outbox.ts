@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { eventCatalogue, type EventName, type EventPayload } from './catalogue.ts';
 import { OUTBOX_CHANNEL } from './relay.ts';
 
@@ -17,9 +17,17 @@ export const outbox = pgTable(
     event: text('event').notNull(),
     payload: jsonb('payload').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // Its jobs were added to BullMQ (by the relay).
     sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+    // Its jobs were seen completed (by the reconciler): from then on the event's effects are
+    // recorded in its consumers' databases, and nothing Redis loses can undo them.
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('outbox_unsent_idx').on(t.id).where(sql`${t.sentAt} IS NULL`)],
+  (t) => [
+    index('outbox_unsent_idx').on(t.id).where(sql`${t.sentAt} IS NULL`),
+    // What the reconciler checks against Redis: sent, not yet seen completed.
+    index('outbox_unconfirmed_idx').on(t.id).where(sql`${t.sentAt} IS NOT NULL AND ${t.confirmedAt} IS NULL`),
+  ],
 );
 
 type AnyPgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
@@ -33,10 +41,35 @@ export async function emitEvent<E extends EventName>(
   event: E,
   payload: EventPayload<E>,
 ): Promise<string> {
-  const checked = eventCatalogue[event].payload.parse(payload);
-  const eventId = uuidv7();
-  await tx.insert(outbox).values({ id: eventId, event, payload: checked });
+  const [eventId] = await emitEvents(tx, event, [payload]);
+  return eventId!;
+}
+
+/**
+ * Records several events of one kind in one statement. With `idOf`, each event's id is derived
+ * from what it is about (a UUIDv5, see eventIdFor) rather than new, and one already recorded is
+ * skipped: the same push requested twice (a handler run again) is one event, sent once.
+ */
+export async function emitEvents<E extends EventName>(
+  tx: Pick<AnyPgDatabase, 'insert' | 'execute'>,
+  event: E,
+  payloads: EventPayload<E>[],
+  options: { idOf?: (payload: EventPayload<E>) => string } = {},
+): Promise<string[]> {
+  if (payloads.length === 0) return [];
+  const rows = payloads.map((payload) => ({
+    id: options.idOf ? options.idOf(payload) : uuidv7(),
+    event,
+    payload: eventCatalogue[event].payload.parse(payload),
+  }));
+  // In slices, under Postgres's 65,535 bind parameters per statement.
+  for (let i = 0; i < rows.length; i += 5000) await tx.insert(outbox).values(rows.slice(i, i + 5000)).onConflictDoNothing();
   // Wakes the relay at commit (NOTIFY is transactional); the relay also polls, so nothing waits on it.
   await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
-  return eventId;
+  return rows.map((r) => r.id);
 }
+
+const EVENT_ID_NAMESPACE = '6f1d2c1e-8b0a-4d5e-9f3a-2b7c8d9e0f11';
+
+/** A stable event id for what an event is about (`push:<notification>:<device>`): the same thing, the same id. */
+export const eventIdFor = (key: string): string => uuidv5(key, EVENT_ID_NAMESPACE);

@@ -1,5 +1,25 @@
 import { Worker, type ConnectionOptions, type Job, type WorkerOptions } from 'bullmq';
 import { eventCatalogue } from './catalogue.ts';
+import type { Inbox } from './inbox.ts';
+
+/**
+ * How BullMQ notices a worker that died with a job (SIGKILL, a crash, a lost machine), so the job
+ * resumes on another worker (or on this one restarted) within about 10 s instead of BullMQ's
+ * 30 s + 30 s. A running job's lock lasts LOCK_DURATION_MS and is renewed every half of it; a
+ * stalled-job check runs every STALLED_INTERVAL_MS and moves a job back to waiting once it has seen
+ * it active without a lock on two checks in a row. So a job resumes between about
+ * LOCK_DURATION_MS / 2 and LOCK_DURATION_MS + 2 * STALLED_INTERVAL_MS after its worker died: 3 to
+ * 12 s, about 8 s typically. Shorter would make a busy event loop (renewals are timers) look dead;
+ * these workers never block it for seconds (sharp runs off the main thread).
+ */
+export const LOCK_DURATION_MS = 6000;
+export const STALLED_INTERVAL_MS = 3000;
+/**
+ * A job stalls (its lock lapses) when its worker dies, and also when Redis is away for longer than
+ * the lock lasts. Past this many stalls it fails for good (BullMQ's guard against a job that kills
+ * its worker every time); a few outages in a job's life should not count as that.
+ */
+export const MAX_STALLED_COUNT = 5;
 
 interface Logger {
   warn(obj: object, msg?: string): void;
@@ -14,6 +34,14 @@ export interface QueueWorkersSettings<Q extends string> {
   log: Logger;
   /** Per-queue options (concurrency, backoff strategy); the default is BullMQ's. */
   options?: Partial<Record<Q, Partial<WorkerOptions>>>;
+  /** The consumer's record of the events it has handled: an event handled before is skipped. */
+  inbox?: Inbox;
+}
+
+/** The event id of an outbox job (the relay's job data); null for a job that is not an event. */
+function eventIdOf(job: Job): string | null {
+  const id = (job.data as { eventId?: unknown } | undefined)?.eventId;
+  return typeof id === 'string' ? id : null;
 }
 
 /**
@@ -29,11 +57,37 @@ export function startQueueWorkers<Q extends string>(handlers: Record<Q, (job: Jo
     .flatMap((entry) => [...entry.queues] as string[])
     .filter((queue) => queue.startsWith(`${settings.service}.`) && !(queue in handlers));
   if (unhandled.length > 0) throw new Error(`${settings.service} worker: no handler for queue(s) ${unhandled.join(', ')}`);
+  const { inbox } = settings;
+  const run = (queue: Q) => async (job: Job) => {
+    const eventId = eventIdOf(job);
+    if (!inbox || !eventId) return handlers[queue](job);
+    if (await inbox.has(queue, eventId)) return { skipped: 'already handled (inbox)' };
+    const result = await handlers[queue](job);
+    // After the effects, not with them: a crash in between runs the (idempotent) handler again.
+    await inbox.record(queue, eventId);
+    return result;
+  };
+  let lastErrorLogged = 0;
   return (Object.keys(handlers) as Q[]).map((queue) => {
-    const worker = new Worker(queue, (job) => handlers[queue](job), { connection: settings.connection, prefix: settings.prefix, ...settings.options?.[queue] });
+    const worker = new Worker(queue, run(queue), {
+      connection: settings.connection,
+      prefix: settings.prefix,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
+      ...settings.options?.[queue],
+    });
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
       settings.log[final ? 'error' : 'warn']({ err, jobId: job?.id, queue, attemptsMade: job?.attemptsMade }, final ? 'job failed' : 'job failed; will retry');
+    });
+    // Redis away, or a job whose record Redis lost while it ran ("Missing key"): BullMQ reports it
+    // here and carries on (an 'error' event without a listener would end the process). Said once
+    // per 30 s across this process's workers.
+    worker.on('error', (err) => {
+      if (Date.now() - lastErrorLogged < 30_000) return;
+      lastErrorLogged = Date.now();
+      settings.log.warn({ err, queue }, 'queue worker error (it carries on; lost jobs are re-added by the producer\'s reconciler)');
     });
     return worker;
   });

@@ -1,7 +1,7 @@
 import type { Job, Worker, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sql } from '@shutter/db';
-import { createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay } from '@shutter/events';
+import { checkRedisDurability, createInbox, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay } from '@shutter/events';
 import { withDeadline } from './deadline.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startWorkerHealth, within, type WorkerHealth } from './worker-health.ts';
@@ -90,25 +90,29 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
     connection.disconnect();
     throw e;
   });
+  // Not awaited: a Redis that is down at start must not hold the worker (it waits for Redis anyway).
+  void checkRedisDurability(connection, logger).catch(() => undefined);
   const setup = await options.setup({ connection, logger });
+  const consumes = Object.keys(setup.handlers).length > 0;
+  // What this consumer has handled, in its own database (the outbox reconciler may deliver again).
+  const inbox = options.database && consumes ? createInbox(options.database.sql) : undefined;
   workers = startQueueWorkers(setup.handlers, {
     service: options.service,
     connection,
     prefix: options.config.QUEUE_PREFIX,
     log: logger,
     options: setup.queueOptions,
+    inbox,
   });
   let relay: OutboxRelay | null = null;
   if (options.relay) {
     if (!options.database) throw new Error(`${options.name}: the outbox relay needs the service's database`);
     relay = await startOutboxRelay({ sql: options.database.sql, queues: { connection, prefix: options.config.QUEUE_PREFIX }, log: logger });
   }
-  const timers = (setup.periodic ?? []).map((task) => startPeriodic(task, logger));
+  const periodic = [...(setup.periodic ?? []), ...(inbox ? [{ name: 'purge the inbox', everyMs: 3600_000, run: () => inbox.purge() }] : [])];
+  const timers = periodic.map((task) => startPeriodic(task, logger));
   started = true;
-  logger.info(
-    { queues: Object.keys(setup.handlers), relay: !!relay, periodic: (setup.periodic ?? []).map((t) => t.name), health: health?.url },
-    `${options.name} running`,
-  );
+  logger.info({ queues: Object.keys(setup.handlers), relay: !!relay, periodic: periodic.map((t) => t.name), health: health?.url }, `${options.name} running`);
   return {
     workers,
     relay,

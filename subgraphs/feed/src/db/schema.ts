@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { NOTIFICATION_KINDS, outbox } from '@shutter/events';
+import { NOTIFICATION_KINDS, outbox, processedEvents } from '@shutter/events';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -56,8 +56,8 @@ export const notifications = pgTable(
   ],
 );
 
-export { outbox };
-export const schema = { feedPosts, celebrities, notifications, outbox };
+export { outbox, processedEvents };
+export const schema = { feedPosts, celebrities, notifications, outbox, processedEvents };
 export type FeedPostRow = typeof feedPosts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type NotificationKind = NotificationRow['kind'];

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { outbox } from '@shutter/events';
+import { outbox, processedEvents } from '@shutter/events';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -134,8 +134,8 @@ export const postCounts = pgTable('post_counts', {
   postCount: integer('post_count').notNull().default(0),
 });
 
-export { outbox };
-export const schema = { uploads, images, posts, postImages, likes, comments, postHashtags, avatars, postCounts, outbox };
+export { outbox, processedEvents };
+export const schema = { uploads, images, posts, postImages, likes, comments, postHashtags, avatars, postCounts, outbox, processedEvents };
 export type UploadRow = typeof uploads.$inferSelect;
 export type ImageRow = typeof images.$inferSelect;
 export type PostRow = typeof posts.$inferSelect;

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { outbox, processedEvents } from '@shutter/events';
 
 export const users = pgTable(
   'users',
@@ -78,6 +79,9 @@ export const pushDevices = pgTable(
   ],
 );
 
-export const schema = { users, sessions, refreshTokens, pushDevices };
+// Its worker hands itself one push job per device through its own outbox (push.requested), so that
+// the pushes survive Redis losing data as every event does; and records what it has handled.
+export { outbox, processedEvents };
+export const schema = { users, sessions, refreshTokens, pushDevices, outbox, processedEvents };
 export type UserRow = typeof users.$inferSelect;
 export type PushDeviceRow = typeof pushDevices.$inferSelect;

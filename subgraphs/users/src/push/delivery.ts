@@ -1,6 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { z } from '@shutter/config';
-import { NOTIFICATION_KINDS } from '@shutter/events';
+import type { EventPayload } from '@shutter/events';
 import type { Logger } from '@shutter/service';
 import type { UsersConfig } from '../config.ts';
 import type { UsersDb } from '../db/index.ts';
@@ -10,25 +9,8 @@ import { renderPushMessage, type NotificationCreated } from './message.ts';
 import { PushRetryError, type PushSender } from './outcome.ts';
 import { createWebPushSender } from './web-push.ts';
 
-/** One push to one device: the job data of `users.push-deliver`. */
-export const pushDeliverySchema = z.object({
-  deviceId: z.uuid(),
-  // The device is pushed to only while it still belongs to the recipient (it moves when another user registers it).
-  recipientId: z.uuid(),
-  message: z.object({
-    title: z.string(),
-    body: z.string(),
-    data: z.object({
-      notificationId: z.uuid(),
-      kind: z.enum(NOTIFICATION_KINDS),
-      actorId: z.uuid(),
-      postId: z.uuid().nullable(),
-      commentId: z.uuid().nullable(),
-    }),
-  }),
-});
-
-export type PushDelivery = z.infer<typeof pushDeliverySchema>;
+/** One push to one device: the push.requested event, the job data of `users.push-deliver`. */
+export type PushDelivery = EventPayload<'push.requested'>;
 
 /** The sender of each platform; null where it is not configured (its devices are skipped). */
 export type PushSenders = Record<PushDeviceRow['platform'], PushSender | null>;
