@@ -47,7 +47,7 @@ export default tseslint.config(
   { files: ['packages/*/src/**/*.ts'], rules: boundary(null) },
   {
     // Tests and their helpers read GraphQL responses as loose JSON.
-    files: ['**/test/**', 'packages/testing/**', 'scripts/smoke.ts', 'bench/**'],
+    files: ['**/test/**', 'packages/testing/**', 'scripts/smoke.ts', 'bench/**', 'faults/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

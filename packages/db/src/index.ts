@@ -53,29 +53,6 @@ export function isUniqueViolation(e: unknown, constraint?: string): boolean {
   return error?.code === '23505' && (constraint === undefined || error.constraint_name === constraint);
 }
 
-/** postgres.js's own codes for a connection that is gone or could not be made. */
-const DRIVER_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
-/** The socket's codes for a server that is not there (down, restarting, unreachable). */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-
-/**
- * True when `e` says the database is unavailable rather than that the query is wrong: the
- * connection closed or could not be made, or the server is shutting down, starting up or out of
- * connections (SQLSTATE class 08, 57P01-57P03, 53300). Worth a retry, and a SERVICE_UNAVAILABLE
- * answer rather than an internal error.
- */
-export function isDatabaseUnavailable(e: unknown): boolean {
-  for (let current = e, depth = 0; current && depth < 4; depth++) {
-    if (current instanceof postgres.PostgresError) {
-      return current.code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(current.code);
-    }
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (DRIVER_CONNECTION_CODES.has(code) || SOCKET_CODES.has(code))) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
 function findPostgresError(e: unknown): postgres.PostgresError | undefined {
   // drizzle wraps driver errors in a DrizzleQueryError whose `cause` is the driver's error.
   for (let current = e, depth = 0; current && depth < 4; depth++) {
@@ -90,6 +67,7 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 export * from './ids.ts';
+export * from './errors.ts';
 
 /** A service's database as its code knows it: its drizzle schema and its committed migrations. */
 export interface ServiceDatabase<TSchema extends Record<string, unknown>> {

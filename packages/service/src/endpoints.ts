@@ -1,5 +1,5 @@
 import { ServiceUnavailableError, type Endpoint, type EndpointResponse } from '@shutter/contracts';
-import { isDatabaseUnavailable } from '@shutter/db';
+import { isDatabaseUnavailable } from '@shutter/db/errors';
 import { GraphQLError } from 'graphql';
 import type { z } from 'zod';
 import { json, type HttpRequest, type HttpResponse } from './http-server.ts';

@@ -2,7 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '@shutter/contracts';
-import { isDatabaseUnavailable } from '@shutter/db';
+import { isDatabaseUnavailable } from '@shutter/db/errors';
 
 /** The error codes of the public contract. Messages are for people; codes are for programs. */
 export type ErrorCode =
