@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('postgres.js after a connection closes', () => {
-  it('settles the queries of a dead transaction and of a dead reserved connection, and keeps the process alive', () => {
+  it('settles the queries of a dead transaction and of a dead reserved connection, recovers after a terminated backend, and ends at once', () => {
     const run = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/postgres-closed-connection.mjs', import.meta.url))], {
       env: { ...process.env, DATABASE_URL: database.url },
       encoding: 'utf8',
@@ -33,6 +33,9 @@ describe('postgres.js after a connection closes', () => {
       afterTransaction: 'resolved',
       reserved: 'CONNECTION_CLOSED',
       afterRelease: 'resolved',
+      inFlight: 'CONNECTION_CLOSED',
+      next: 'resolved',
+      endMs: 'under 1 s',
     });
   });
 });
