@@ -3,7 +3,7 @@
  * time and sorted into what a user would see (data, a coded error, no answer at all).
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import sharp from 'sharp';
 import WebSocket from 'ws';
@@ -171,4 +171,72 @@ export function liveClient(wsUrl: string, token: string) {
     return { messages, errors };
   };
   return { client, closes, subscribe };
+}
+
+/**
+ * Asks `ask` every `intervalMs` in the background until stopped: what users kept seeing during a
+ * fault. Returns the answers.
+ */
+export function probe(ask: () => Promise<Answer>, intervalMs = 100) {
+  const answers: Answer[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      answers.push(await ask());
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    answers,
+    async stop(): Promise<Answer[]> {
+      stopped = true;
+      await loop;
+      return answers;
+    },
+  };
+}
+
+/** Each kind of answer with how many there were, e.g. "ok ×120, partial SERVICE_UNAVAILABLE(feed) ×3". */
+export function tally(answers: Answer[]): string {
+  const counts = new Map<string, number>();
+  for (const a of answers) counts.set(kindOf(a), (counts.get(kindOf(a)) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
+}
+
+/** The slowest of some answers, in ms. */
+export const slowest = (answers: Answer[]) => Math.round(Math.max(0, ...answers.map((a) => a.ms)));
+
+/**
+ * A graphql-ws socket spoken by hand (the graphql-transport-ws protocol), so that a test can stop
+ * reading from it, as a client on a bad network or a frozen tab does.
+ */
+export async function rawLiveSocket(wsUrl: string, token: string, query: string) {
+  const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+  const messages: any[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  socket.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  const acked = new Promise<void>((resolve) => {
+    socket.on('message', (raw) => {
+      const message = JSON.parse(raw.toString());
+      if (message.type === 'connection_ack') resolve();
+      else if (message.type === 'next') messages.push(message.payload);
+      else if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+    });
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await acked;
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+  const tcp = (socket as unknown as { _socket: Socket })._socket;
+  return {
+    messages,
+    closed: () => closed,
+    /** Stops reading: the kernel's buffers fill, then the server's. */
+    stopReading: () => tcp.pause(),
+    resumeReading: () => tcp.resume(),
+    close: () => socket.terminate(),
+  };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, kindOf, type Answer } from './client.ts';
+import { randomUUID } from 'node:crypto';
+import { Api, duplicates, kindOf, liveClient, probe, rawLiveSocket, slowest, startPushService, tally, type Answer } from './client.ts';
 import { alive, report, sleep, startShutter, waitFor, type Shutter } from './harness.ts';
 
 /**
@@ -81,7 +82,219 @@ describe('a subgraph SIGKILLed', () => {
         `recovered in ${(recoveredMs / 1000).toFixed(1)} s (supervisor restart after 0.5 s); lost 0, duplicated 0`,
     );
     expect(alive(newPid)).toBe(true);
-    await sleep(0);
     void killedAt;
+  });
+});
+
+describe('a worker SIGKILLed mid-fan-out', () => {
+  it('feed-worker killed while it notifies 12,000 followers: the job resumes within about 10 s; each follower notified, pushed and sent the live event once', async () => {
+    const FOLLOWERS = 12_000;
+    const author = await api.signUp('author_fanout');
+    const readers = [await api.signUp('reader1_fanout'), await api.signUp('reader2_fanout')];
+    const push = await startPushService();
+    try {
+      for (const [i, reader] of readers.entries()) {
+        await api.follow(reader.token, author.id);
+        await api.feed(reader.token);
+        await push.register(api, reader.token, `reader${i + 1}`);
+      }
+      const live = liveClient(shutter.wsUrl, readers[0]!.token);
+      const feedAdded = live.subscribe('subscription { feedPostAdded { id } }');
+      await waitFor('the live subscription', async () => (await shutter.redisClient.pubsub('NUMSUB', `${shutter.prefix}:live:feed:${readers[0]!.id}`))[1] === 1);
+      // The other followers straight into social-graph's tables (sign-ups cost an argon2 hash each).
+      const socialGraph = shutter.db('shutter_social_graph');
+      const seeded = Array.from({ length: FOLLOWERS - readers.length }, () => randomUUID());
+      for (let i = 0; i < seeded.length; i += 5000) {
+        await socialGraph`insert into follows ${socialGraph(seeded.slice(i, i + 5000).map((id, j) => ({ follower_id: id, followee_id: author.id, created_at: new Date(Date.now() - i - j) })))}`;
+      }
+      await socialGraph`update follow_counts set follower_count = follower_count + ${seeded.length} where user_id = ${author.id}`;
+      expect((await api.must(PROFILE, { u: 'author_fanout' })).user.followerCount).toBe(FOLLOWERS);
+
+      const feedDb = shutter.db('shutter_feed');
+      const notified = async (postId: string) => (await feedDb<{ n: number }[]>`select count(*)::int as n from notifications where post_id = ${postId}`)[0]!.n;
+      const workerPid = shutter.pidOf('feed-worker');
+      const postId = await api.post(author.token, 'fanned out under fire');
+      // Killed once the fan-out has stored some of its pages of notifications, not all.
+      const { value: atKill } = await waitFor(
+        'the fan-out under way',
+        async () => {
+          const n = await notified(postId);
+          if (n === FOLLOWERS) throw new Error('the fan-out finished before the kill');
+          return n > 0 ? n : 0;
+        },
+        60_000,
+        2,
+      );
+      process.kill(workerPid, 'SIGKILL');
+      const killedAt = performance.now();
+      // What readers see meanwhile: the feed and a profile, which need no worker.
+      const reading = probe(() => api.gql('{ feed(first: 5) { edges { node { id } } } }', {}, readers[1]!.token));
+      const profile = probe(() => api.gql(PROFILE, { u: 'author_fanout' }));
+      const newPid = await shutter.restarted('feed-worker', workerPid);
+      const { ms: resumedMs } = await waitFor('every follower notified', async () => (await notified(postId)) === FOLLOWERS, 60_000, 50);
+      const totalMs = performance.now() - killedAt;
+      const [readAnswers, profileAnswers] = [await reading.stop(), await profile.stop()];
+      expect(new Set([...readAnswers, ...profileAnswers].map(kindOf))).toEqual(new Set(['ok']));
+      expect(shutter.output()).toMatch(/✗ feed-worker exited \(SIGKILL\); restarting/);
+
+      // Once each: notifications (one per follower), the notification.created events carrying
+      // them, pushes, the live event, the post in each reader's feed.
+      const perRecipient = await feedDb<{ n: number }[]>`select count(*)::int as n from notifications where post_id = ${postId} group by recipient_id having count(*) > 1`;
+      const carried = await feedDb<{ id: string }[]>`
+        select n->>'notificationId' as id from outbox, jsonb_array_elements(payload->'notifications') as n
+        where event = 'notification.created' and n->>'postId' = ${postId}`;
+      await waitFor('both pushes', () => push.received.filter((r) => r.kind === 'NEW_POST').length >= 2, 30_000);
+      await waitFor('the live event', () => feedAdded.messages.length >= 1, 10_000);
+      await sleep(2000); // anything sent twice would have arrived by now
+      const pushes = push.received.filter((r) => r.kind === 'NEW_POST').map((r) => `${r.device}:${r.notificationId}`);
+      const feeds = await Promise.all(readers.map((r) => api.feedIds(r.token)));
+      const lost = FOLLOWERS - (await notified(postId)) + feeds.filter((ids) => !ids.includes(postId)).length + (2 - new Set(pushes).size);
+      const duplicated = perRecipient.length + duplicates(carried.map((c) => c.id)).length + duplicates(pushes).length + (feedAdded.messages.length - 1) + feeds.reduce((n, ids) => n + ids.filter((id) => id === postId).length - 1, 0);
+      expect(carried).toHaveLength(FOLLOWERS);
+      expect(lost).toBe(0);
+      expect(duplicated).toBe(0);
+      expect(alive(newPid)).toBe(true);
+      report(
+        `worker SIGKILL mid-fan-out (feed-worker, ${FOLLOWERS} followers): killed with ${atKill} of ${FOLLOWERS} notifications stored; restarted by the supervisor; ` +
+          `the stalled job resumed and finished ${(resumedMs / 1000).toFixed(1)} s after the kill (${(totalMs / 1000).toFixed(1)} s to verify); ` +
+          `meanwhile feed reads: ${tally(readAnswers)} (slowest ${slowest(readAnswers)} ms), profile reads: ${tally(profileAnswers)}; lost ${lost}, duplicated ${duplicated}`,
+      );
+      live.client.dispose();
+    } finally {
+      await push.close();
+    }
+  });
+});
+
+describe('a slow graphql-ws consumer', () => {
+  it('is closed with 1013 once its socket backs up, while the other sockets get every event', async () => {
+    const x = await api.signUp('x_live');
+    const y = await api.signUp('y_live');
+    const postId = await api.post(x.token, 'c'.repeat(2000));
+    await waitFor('the post published', () => api.published(postId));
+    // Fifty comments of 1,000 characters: each event below is about 52 KB, from one media fetch.
+    for (let i = 0; i < 50; i++) {
+      await api.must('mutation($id: ID!, $text: String!) { addComment(postId: $id, text: $text) { id } }', { id: postId, text: `${i}`.padEnd(1000, 't') }, y.token);
+    }
+    await api.follow(x.token, y.id);
+    const notificationOf = async (token: string) => {
+      const { value } = await waitFor('the notification', async () => (await api.must('{ notifications(first: 1) { edges { node { id } } } }', {}, token)).notifications.edges[0]?.node.id as string | undefined);
+      return value;
+    };
+    const [forX, forY] = [(await notificationOf(x.token))!, (await notificationOf(y.token))!];
+    const BIG = 'subscription { notificationAdded { id kind post { caption comments(first: 50) { edges { node { text } } } } } }';
+    const slow = await rawLiveSocket(shutter.wsUrl, x.token, BIG);
+    const fast = liveClient(shutter.wsUrl, x.token);
+    const fastMessages = fast.subscribe(BIG).messages;
+    const other = liveClient(shutter.wsUrl, y.token);
+    const otherMessages = other.subscribe('subscription { notificationAdded { id kind actor { username } } }').messages;
+    const publish = (userId: string, id: string) => shutter.redisClient.publish(`${shutter.prefix}:live:notifications:${userId}`, JSON.stringify({ id }));
+    // Every socket is listening once each has had one event.
+    await waitFor('all three sockets subscribed', async () => {
+      await publish(x.id, forX);
+      await publish(y.id, forY);
+      await sleep(100);
+      return slow.messages.length > 0 && fastMessages.length > 0 && otherMessages.length > 0;
+    }, 30_000, 200);
+    await sleep(1000); // the probes still on their way
+    const [slowBefore, fastBefore, otherBefore] = [slow.messages.length, fastMessages.length, otherMessages.length];
+
+    slow.stopReading();
+    // About 10 MB to each of the user's sockets: the kernel holds about 4 MB of what the slow one
+    // does not read, the gateway then WS_MAX_BUFFERED_BYTES (1 MiB) more before it closes it.
+    const EVENTS = 200;
+    const started = performance.now();
+    for (let i = 0; i < EVENTS; i++) {
+      await publish(x.id, forX);
+      await publish(y.id, forY);
+      await sleep(25);
+    }
+    const { ms } = await waitFor(
+      'the readers to get every event',
+      () => {
+        if (fast.closes.length || other.closes.length) throw new Error(`a reader was closed: ${JSON.stringify({ fast: fast.closes, other: other.closes })}`);
+        return fastMessages.length - fastBefore === EVENTS && otherMessages.length - otherBefore === EVENTS;
+      },
+      60_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; got fast ${fastMessages.length - fastBefore}, other ${otherMessages.length - otherBefore} of ${EVENTS}`);
+    });
+    const deliveredMs = performance.now() - started;
+    slow.resumeReading();
+    await waitFor('the slow socket closed', () => slow.closed(), 60_000);
+    const slowGot = slow.messages.length - slowBefore;
+
+    expect(slow.closed()).toEqual({ code: 1013, reason: 'Slow consumer: reconnect' });
+    expect(slowGot).toBeLessThan(EVENTS);
+    expect(fast.closes).toEqual([]);
+    expect(other.closes).toEqual([]);
+    expect(fastMessages.slice(fastBefore).every((m) => m.data?.notificationAdded?.id === forX && m.data.notificationAdded.post.comments.edges.length === 50)).toBe(true);
+    expect(otherMessages.slice(otherBefore).every((m) => m.data?.notificationAdded?.id === forY)).toBe(true);
+    report(
+      `slow graphql-ws consumer: stopped reading; closed with 1013 after ${slowGot} of ${EVENTS} events (~52 KB each: the kernel's ~4 MB, then WS_MAX_BUFFERED_BYTES 1 MiB); ` +
+        `the same user's other socket and another user's got ${EVENTS} of ${EVENTS}, none closed, all within ${(deliveredMs / 1000).toFixed(1)} s of the first publish (${(ms / 1000).toFixed(1)} s after the last); lost 0, duplicated 0`,
+    );
+    // Reconnecting, as a client told 1013 does: live again.
+    const reconnectedAt = performance.now();
+    const again = await rawLiveSocket(shutter.wsUrl, x.token, 'subscription { notificationAdded { id } }');
+    const { ms: backMs } = await waitFor('an event on the new socket', async () => {
+      await publish(x.id, forX);
+      await sleep(50);
+      return again.messages.length > 0;
+    }, 10_000, 0);
+    expect(again.messages[0].data.notificationAdded.id).toBe(forX);
+    report(`slow graphql-ws consumer: reconnected and live again in ${Math.round(performance.now() - reconnectedAt)} ms (${Math.round(backMs)} ms after subscribing)`);
+    again.close();
+    slow.close();
+    await fast.client.dispose();
+    await other.client.dispose();
+  });
+});
+
+describe('Ctrl-C under traffic', () => {
+  it('stops every process, Postgres included, within the bound, while clients keep asking', async () => {
+    const users = await Promise.all([api.signUp('ctrlc_a'), api.signUp('ctrlc_b')]);
+    const postId = await api.post(users[0].token, 'read while stopping');
+    await waitFor('the post published', () => api.published(postId));
+    const pids = Object.values(shutter.pids());
+    expect(pids).toHaveLength(9);
+    const postmaster = shutter.postmasterPid();
+    expect(postmaster).not.toBeNull();
+    // Eight clients asking as fast as they can: feeds, profiles, likes.
+    let stop = false;
+    const asked: Answer[] = [];
+    const clients = Array.from({ length: 8 }, (_, i) =>
+      (async () => {
+        const user = users[i % 2]!;
+        while (!stop) {
+          asked.push(
+            await (i % 3 === 0
+              ? api.gql('mutation($id: ID!) { likePost(postId: $id) { likeCount } }', { id: postId }, user.token, 5000)
+              : i % 3 === 1
+                ? api.gql(PROFILE, { u: 'ctrlc_a' }, undefined, 5000)
+                : api.gql('{ feed(first: 10) { edges { node { id } } } }', {}, user.token, 5000)),
+          );
+          if (asked.at(-1)!.networkError) await sleep(50);
+        }
+      })(),
+    );
+    await sleep(2000);
+    const before = asked.length;
+    const { ms, code } = await shutter.interrupt(30_000);
+    stop = true;
+    await Promise.all(clients);
+    const out = shutter.output();
+    expect(out.trimEnd().endsWith('stopped')).toBe(true);
+    expect(out).not.toContain('did not stop within');
+    expect(out).not.toContain('did not stop in order');
+    expect(code).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(alive(postmaster!)).toBe(false);
+    expect((await api.gql('{ __typename }')).networkError).toBeDefined();
+    // The bound: each process stops in order within 8 s (else it exits, and npm start kills it at 10 s), then Postgres.
+    expect(ms).toBeLessThan(15_000);
+    report(
+      `Ctrl-C under traffic: ${before} requests answered in the 2 s before (${tally(asked.slice(0, before))}); every process and Postgres stopped ${(ms / 1000).toFixed(1)} s after SIGINT (bound 15 s), exit code 0`,
+    );
   });
 });
