@@ -122,7 +122,7 @@ export function duplicates(values: string[]): string[] {
  */
 export async function startPushService() {
   const browsers = new Map<string, TestBrowser>();
-  const received: { device: string; notificationId: string; kind: string }[] = [];
+  const received: { device: string; notificationId: string; kind: string; postId: string | null; actorId: string }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -130,8 +130,8 @@ export async function startPushService() {
       const device = (req.url ?? '').split('/').pop() ?? '';
       const browser = browsers.get(device);
       try {
-        const message = JSON.parse(decryptWebPush(Buffer.concat(chunks), browser!)) as { data: { notificationId: string; kind: string } };
-        received.push({ device, notificationId: message.data.notificationId, kind: message.data.kind });
+        const message = JSON.parse(decryptWebPush(Buffer.concat(chunks), browser!)) as { data: { notificationId: string; kind: string; postId: string | null; actorId: string } };
+        received.push({ device, ...message.data });
         res.writeHead(201).end();
       } catch {
         res.writeHead(400).end();
