@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '@shutter/db/errors';
 
 /** One request, with its body read in full (bounded by maxBodyBytes). */
 export interface HttpRequest {
@@ -97,10 +98,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       try {
         if (await options.streamHandler(req, res, { url: requestUrl(req.url), requestId, log })) return;
       } catch (err) {
-        log.error({ err }, 'request failed');
+        // Its database down or restarting (an upload PUT during a Postgres restart): a 503 that
+        // says to try again, not an internal error.
+        const unavailable = isDatabaseUnavailable(err);
+        log[unavailable ? 'warn' : 'error']({ err }, 'request failed');
         if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-          res.end(JSON.stringify({ error: 'Internal server error' }));
+          res.writeHead(unavailable ? 503 : 500, { 'content-type': 'application/json; charset=utf-8', ...(unavailable ? { 'retry-after': '1' } : {}) });
+          res.end(JSON.stringify({ error: unavailable ? 'Unavailable right now; try again shortly.' : 'Internal server error' }));
         } else res.destroy();
         return;
       }
@@ -133,8 +137,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         }
       }
     } catch (err) {
-      log.error({ err }, 'request failed');
-      response = graphqlErrorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      const unavailable = isDatabaseUnavailable(err);
+      log[unavailable ? 'warn' : 'error']({ err }, 'request failed');
+      response = unavailable
+        ? graphqlErrorResponse(503, 'SERVICE_UNAVAILABLE', 'Unavailable right now; try again shortly.')
+        : graphqlErrorResponse(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     }
     res.statusCode = response.status;
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);

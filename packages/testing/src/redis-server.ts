@@ -35,11 +35,11 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
-export async function startPrivateRedis(options: { appendonly?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { appendonly?: boolean; args?: string[] } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shutter-redis-'));
   let child: ChildProcess | null = null;
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always'];
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always', ...(options.args ?? [])];
 
   async function start(): Promise<void> {
     const started = spawn('redis-server', args, { stdio: 'ignore' });
