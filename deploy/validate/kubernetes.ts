@@ -169,7 +169,7 @@ async function checkOverlay(overlay: string, secrets: K8sObject[]): Promise<{ pr
     const counted = so.spec.triggers.map((t: any) => String(t.metadata?.listName)).sort();
     const expected = consumed.map((q) => `${prefix}:${q}:wait`);
     if (JSON.stringify(counted) !== JSON.stringify(expected)) say(`ScaledObject ${so.metadata.name} counts ${counted.join(', ')}; the ${service} worker consumes ${expected.join(', ')}`);
-    if (consumed.length > 0 && so.spec.minReplicaCount === 0 && service !== 'users') say(`ScaledObject ${so.metadata.name}: minReplicaCount 0 would stop the outbox relay that queues its own jobs`);
+    if (consumed.length > 0 && so.spec.minReplicaCount === 0) say(`ScaledObject ${so.metadata.name}: minReplicaCount 0 would stop the outbox relay that queues its own jobs`);
   }
   for (const deployment of ofKind('Deployment')) {
     if (scaled.has(deployment.metadata.name) && deployment.spec.replicas !== undefined) say(`Deployment ${deployment.metadata.name} sets replicas and is autoscaled (${scaled.get(deployment.metadata.name)}): every apply would reset the count`);
