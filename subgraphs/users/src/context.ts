@@ -9,8 +9,16 @@ export interface UsersContext extends SubgraphContextBase {
   accounts: Accounts;
   loaders: { userById: UserLoader };
   pushEndpoints: PushEndpointPolicy;
+  /** VAPID_PUBLIC_KEY, for browsers subscribing to Web Push; null when Web Push is off. */
+  webPushPublicKey: string | null;
 }
 
-export function createUsersContext(base: SubgraphContextBase, db: UsersDb, accounts: Accounts, pushEndpoints: PushEndpointPolicy): UsersContext {
-  return { ...base, db, accounts, loaders: { userById: createUserLoader(db) }, pushEndpoints };
+export function createUsersContext(
+  base: SubgraphContextBase,
+  db: UsersDb,
+  accounts: Accounts,
+  pushEndpoints: PushEndpointPolicy,
+  webPushPublicKey: string | null,
+): UsersContext {
+  return { ...base, db, accounts, loaders: { userById: createUserLoader(db) }, pushEndpoints, webPushPublicKey };
 }

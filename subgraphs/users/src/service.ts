@@ -34,7 +34,8 @@ export async function startUsersService(
     host: config.USERS_HOST,
     port: config.USERS_PORT,
     signingSecret: config.GATEWAY_SIGNING_SECRET,
-    context: (base) => createUsersContext(base, database.db, accounts, { publicHttpsOnly: config.NODE_ENV === 'production' }),
+    context: (base) =>
+      createUsersContext(base, database.db, accounts, { publicHttpsOnly: config.NODE_ENV === 'production' }, config.VAPID_PUBLIC_KEY ?? null),
     database,
     // social-graph asks before it makes an edge to a user.
     endpoints: [endpointRoute(existingUsersEndpoint, async (b) => ({ ids: await existingUserIds(database.db, b.ids) }))],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, signedGraphql, type TestDatabase } from '@shutter/testing';
+import { graphql, newTestVapidKeys, signedGraphql, type TestDatabase } from '@shutter/testing';
 import { startUsersService, type UsersService } from '../src/service.ts';
 import { createUsersTestConfig } from './helpers.ts';
 
@@ -7,12 +7,14 @@ let database: TestDatabase;
 let service: UsersService;
 let url: string;
 let secret: string;
+let config: Awaited<ReturnType<typeof createUsersTestConfig>>['config'];
 const queries: string[] = [];
 
 beforeAll(async () => {
   const setup = await createUsersTestConfig();
   database = setup.database;
   secret = setup.secrets.GATEWAY_SIGNING_SECRET;
+  config = setup.config;
   service = await startUsersService(setup.config, { database: { onQuery: (query) => queries.push(query) } });
   url = `${service.url}/graphql`;
 });
@@ -120,6 +122,18 @@ describe('queries', () => {
     for (const first of [0, 101, -1]) {
       const bad = await call(`{ searchUsers(query: "sam", first: ${first}) { username } }`);
       expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('webPushPublicKey is the configured VAPID public key, null without Web Push', async () => {
+    expect((await call('{ webPushPublicKey }')).data).toEqual({ webPushPublicKey: null });
+    const keys = newTestVapidKeys();
+    const withPush = await startUsersService({ ...config, ...keys });
+    try {
+      const result = await signedGraphql(`${withPush.url}/graphql`, secret, { query: '{ webPushPublicKey }' });
+      expect(result.data).toEqual({ webPushPublicKey: keys.VAPID_PUBLIC_KEY });
+    } finally {
+      await withPush.close();
     }
   });
 

@@ -114,6 +114,11 @@ export type Query = {
   searchUsers: Array<User>;
   /** Exactly one of id and username. */
   user?: Maybe<User>;
+  /**
+   * The installation's VAPID public key (base64url, an uncompressed P-256 point): what a browser passes
+   * to PushManager.subscribe as applicationServerKey. Null when Web Push is not configured.
+   */
+  webPushPublicKey?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -314,6 +319,7 @@ export type QueryResolvers<ContextType = UsersContext, ParentType extends Resolv
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   searchUsers?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QuerySearchUsersArgs, 'first' | 'query'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, Partial<QueryUserArgs>>;
+  webPushPublicKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type UserResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{

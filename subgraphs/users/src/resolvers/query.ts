@@ -12,4 +12,6 @@ export const Query: QueryResolvers = {
   },
 
   searchUsers: (_, { query, first }, { db }) => searchUsers(db, query, parseFirst(first, 20)),
+
+  webPushPublicKey: (_, __, { webPushPublicKey }) => webPushPublicKey,
 };
