@@ -98,7 +98,10 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     maxAliases: { n: OPERATION_LIMITS.maxAliases },
     maxTokens: { enabled: false },
     maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
-    costLimit: { maxCost: OPERATION_LIMITS.maxCost },
+    // A fragment spread costs what its fields cost where it is spread: by default graphql-armor
+    // counts each spread as one more level (x1.5), so a client whose components own their data
+    // through fragments (the web client) paid up to 4x for the same selection written inline.
+    costLimit: { maxCost: OPERATION_LIMITS.maxCost, flattenFragments: true },
     // Field suggestions ("did you mean ...") would reveal the schema where introspection is off.
     blockFieldSuggestion: { enabled: production },
   }).protect();

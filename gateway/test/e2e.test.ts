@@ -154,6 +154,21 @@ describe('the gateway as a server', () => {
     expect(tooDeep.errors?.[0]?.message).toMatch(/depth/i);
   });
 
+  it('costs a fragment spread as the fields it spreads, and still refuses an expensive operation', async () => {
+    // The web client's shape: components' fragments nested three deep under a page of 20.
+    const inline = '{ notifications(first: 20) { edges { node { id actor { id username avatar { id variants { url width } } } post { id media { id variants { url width } } } } } } }';
+    const spread = `{ notifications(first: 20) { edges { node { ...Row } } } }
+      fragment Row on Notification { id actor { ...Person } post { id media { ...Picture } } }
+      fragment Person on User { id username avatar { ...Picture } }
+      fragment Picture on Image { id variants { url width } }`;
+    for (const query of [inline, spread]) {
+      const result = await graphql(url, { query });
+      expect(result.errors?.map((e) => e.message).join(' ') ?? '').not.toMatch(/cost/i);
+    }
+    const costly = await graphql(url, { query: '{ feed(first: 100) { edges { node { comments(first: 100) { edges { node { post { comments(first: 100) { edges { node { id } } } } } } } } } } }' });
+    expect(costly.errors?.[0]?.message).toMatch(/cost/i);
+  });
+
   it('reports health and readiness', async () => {
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gateway.url}/readyz`);
