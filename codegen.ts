@@ -1,8 +1,10 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 
 /**
- * Resolver types per subgraph, from its own SDL (federation-aware: __resolveReference etc.).
- * Run `npm run codegen`; CI fails when the committed output is stale.
+ * Resolver types per subgraph, from its own SDL (federation-aware: __resolveReference etc.), and
+ * the web client's typed documents from the supergraph. Run `npm run codegen`; CI fails when the
+ * committed output is stale.
  */
 const resolverPlugins = ['typescript', 'typescript-resolvers'];
 const sharedConfig = {
@@ -61,6 +63,30 @@ const config: CodegenConfig = {
         mappers: {
           Notification: '../db/schema.ts#NotificationRow',
         },
+      },
+    },
+    // The web client (and its server's session mutations): every graphql() document, checked
+    // against the supergraph, typed, and listed in persisted-documents.json ({ sha256: text }), the
+    // manifest a safelisting gateway accepts. Fragment masking off and __typename selected
+    // everywhere, as Apollo Client's codegen guidance says: the cache adds __typename anyway, and
+    // with it already there the text sent is the manifest's.
+    'web/src/gql/': {
+      schema: 'schema/supergraph.graphql',
+      documents: ['web/src/**/*.{ts,tsx}', 'web/server/**/*.ts', '!web/src/gql/**', '!web/**/*.test.{ts,tsx}'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
+      documentTransforms: [addTypenameSelectionDocumentTransform],
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        // Only DateTime reaches operations; the supergraph's join__/link__ scalars stay unknown.
+        defaultScalarType: 'unknown',
+        scalars: { DateTime: 'string' },
+        avoidOptionals: { field: true, inputValue: false },
+        nonOptionalTypename: true,
+        onlyOperationTypes: true,
+        // The server (Node, NodeNext resolution) imports these too: explicit extensions.
+        importExtension: '.ts',
       },
     },
   },

@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** The service packages: each runs on its own and owns its data. */
@@ -45,6 +46,16 @@ export default tseslint.config(
   },
   ...Object.entries(SERVICES).map(([name, dir]) => ({ files: [`${dir}/src/**/*.ts`], rules: boundary(name) })),
   { files: ['packages/*/src/**/*.ts'], rules: boundary(null) },
+  {
+    // The web client's React: the rules of hooks, and the React Compiler's checks of purity.
+    files: ['web/src/**/*.{ts,tsx}', 'web/explorer/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat['recommended-latest'],
+  },
+  {
+    // The web client's service worker: plain JavaScript in the worker's global scope.
+    files: ['web/public/sw.js'],
+    languageOptions: { globals: { self: 'readonly', URL: 'readonly' } },
+  },
   {
     // Tests and their helpers read GraphQL responses as loose JSON.
     files: ['**/test/**', 'packages/testing/**', 'scripts/smoke.ts', 'bench/**', 'faults/**'],
