@@ -1,0 +1,3 @@
+export { loadWebConfig, webConfigSchema, type WebConfig } from './config.ts';
+export { startWebServer, type RunningWebServer } from './server.ts';
+export { ensureWebBuild } from './build.ts';
