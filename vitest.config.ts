@@ -9,11 +9,19 @@ const graphqlCommonJs = createRequire(import.meta.url).resolve('graphql');
 export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: graphqlCommonJs }] },
   test: {
-    include: ['scripts/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts'],
     globalSetup: ['packages/testing/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file owns a database; two cores run two files at a time.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'services', include: ['scripts/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts'] },
+      },
+      // The web client (happy-dom) and its server; its browser tests run apart (npm run test:e2e -w web).
+      'web/vitest.config.ts',
+      'web/vitest.server.config.ts',
+    ],
   },
 });
