@@ -112,8 +112,10 @@ export function AppShell() {
   const { data } = useQuery(ViewerQuery, { skip: session.status !== 'signedIn', fetchPolicy: 'cache-and-network' });
 
   if (session.status !== 'signedIn') {
-    const next = location.pathname + location.search;
-    return <Navigate to={`/login${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`} replace state={{ reason: session.status === 'signedOut' ? session.reason : null }} />;
+    const reason = session.status === 'signedOut' ? session.reason : null;
+    // Back to this page after logging in again, unless the person logged out on purpose.
+    const next = reason === 'loggedOut' ? '/' : location.pathname + location.search;
+    return <Navigate to={`/login${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}`} replace state={{ reason }} />;
   }
   const me = data?.me ?? null;
   const unread = data?.unreadNotificationCount ?? 0;
@@ -121,18 +123,18 @@ export function AppShell() {
   const profile = `/u/${username}`;
   const notificationsLabel = unread > 0 ? `Notifications, ${unread} unread` : 'Notifications';
 
-  const item = (to: string, label: string, icon: React.ReactNode, options: { badge?: React.ReactNode; end?: boolean; accessibleLabel?: string } = {}) => (
-    <NavLink
-      to={to}
-      end={options.end ?? false}
-      className={({ isActive }) => `${styles.item} ${isActive ? styles.active : ''}`}
-      aria-label={options.accessibleLabel ?? label}
-    >
+  // Each link is named by its label (shown from 1264 px, read out always); `more` adds words for
+  // screen readers only (the unread count, which the badge shows).
+  const item = (to: string, label: string, icon: React.ReactNode, options: { badge?: React.ReactNode; end?: boolean; more?: string } = {}) => (
+    <NavLink to={to} end={options.end ?? false} className={({ isActive }) => `${styles.item} ${isActive ? styles.active : ''}`}>
       <span className={styles.icon}>
         {icon}
         {options.badge}
       </span>
-      <span className={styles.label}>{label}</span>
+      <span className={styles.label}>
+        {label}
+        {options.more && <span className="visually-hidden">{options.more}</span>}
+      </span>
     </NavLink>
   );
 
@@ -168,7 +170,7 @@ export function AppShell() {
           {item('/search', 'Search', <Search size={24} aria-hidden="true" />)}
           <span className={styles.desktopOnly}>{item('/notifications', 'Notifications', <Heart size={24} aria-hidden="true" />, {
               badge: <Badge count={unread} />,
-              accessibleLabel: notificationsLabel,
+              more: unread > 0 ? `, ${unread} unread` : undefined,
             })}</span>
           {item('/create', 'Create', <PlusSquare size={24} aria-hidden="true" />)}
           {item(profile, 'Profile', <span className={styles.profileIcon}>{me ? <Avatar user={me} size={26} /> : <span className={styles.avatarDot} />}</span>)}

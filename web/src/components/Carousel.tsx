@@ -68,7 +68,6 @@ export function Carousel({ slides, label, aspectRatio, onDoubleTap }: CarouselPr
       role="region"
       aria-roledescription="carousel"
       aria-label={count > 1 ? `${label}, ${count} photos` : label}
-      tabIndex={count > 1 ? 0 : -1}
       style={{ aspectRatio: String(aspectRatio) }}
       onKeyDown={(event) => {
         if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
@@ -76,7 +75,8 @@ export function Carousel({ slides, label, aspectRatio, onDoubleTap }: CarouselPr
         go(index + (event.key === 'ArrowRight' ? 1 : -1));
       }}
     >
-      <div ref={track} className={styles.track} onClick={onClick}>
+      {/* The strip scrolls, so it takes the focus (its arrow keys are handled above). */}
+      <div ref={track} className={`${styles.track} ${count > 1 ? '' : styles.single}`} tabIndex={count > 1 ? 0 : undefined} onClick={onClick}>
         {slides.map((slide, i) => (
           <div
             key={i}

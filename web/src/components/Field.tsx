@@ -13,7 +13,8 @@ export function Field({ label, error, hint, type = 'text', ...input }: FieldProp
   const id = useId();
   const [shown, setShown] = useState(false);
   const password = type === 'password';
-  const describedBy = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ') || undefined;
+  // The hint makes way for the error: only what is shown describes the field.
+  const describedBy = error ? `${id}-error` : hint ? `${id}-hint` : undefined;
   return (
     <div className={styles.field}>
       <label htmlFor={id} className={styles.label}>

@@ -20,7 +20,7 @@ export interface LiveConnection {
   client: Client;
   getStatus(): LiveStatus;
   subscribeStatus(listener: () => void): () => void;
-  /** Called after the socket came back from a drop: events of the gap were missed. */
+  /** Called after the socket came back (from a drop, or a 4403): events of the gap were missed. */
   onReconnected(listener: () => void): () => void;
   /** Drops the socket (a new session, or a log-out); subscriptions still open connect again. */
   restart(): void;
@@ -72,11 +72,12 @@ export function createLiveConnection(
         socket = ws as WebSocket;
       },
       connected: () => {
-        const wasReconnect = everConnected && lastClose !== CLOSE_TOKEN_EXPIRED && lastClose !== CLOSE_RESTART;
+        const wasReconnect = everConnected;
         everConnected = true;
         lastClose = null;
         setStatus('connected');
-        // After 4403 the socket was replaced on schedule: nothing was missed worth a refetch.
+        // Even a replacement on schedule (4403) leaves a moment with no socket: an event published
+        // then reached nobody, so the app asks again for what the events would have told it.
         if (wasReconnect) for (const listener of reconnectListeners) listener();
       },
       closed: (event) => {

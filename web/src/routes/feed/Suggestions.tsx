@@ -36,8 +36,8 @@ const SuggestionsQuery = graphql(`
   }
 `);
 
-/** People to follow, for an empty feed. */
-export function Suggestions() {
+/** People to follow: under an empty feed, and beside the feed on a wide screen. */
+export function Suggestions({ limit = 8, compact = false }: { limit?: number; compact?: boolean }) {
   const { user: viewer } = useViewerSession();
   const { data } = useSuspenseQuery(SuggestionsQuery, { fetchPolicy: 'cache-first' });
   const seen = new Set<string>([viewer.id]);
@@ -48,12 +48,12 @@ export function Suggestions() {
   });
   if (people.length === 0) return null;
   return (
-    <section className={styles.suggestions} aria-labelledby="suggestions-title">
-      <h2 id="suggestions-title" className={styles.suggestionsTitle}>
+    <section className={compact ? styles.asideSuggestions : styles.suggestions} aria-labelledby={`suggestions-${compact ? 'aside' : 'main'}`}>
+      <h2 id={`suggestions-${compact ? 'aside' : 'main'}`} className={styles.suggestionsTitle}>
         Suggested for you
       </h2>
       <ul className={styles.suggestionList}>
-        {people.slice(0, 8).map((user) => (
+        {people.slice(0, limit).map((user) => (
           <UserRow key={user.id} user={user} />
         ))}
       </ul>

@@ -1,8 +1,9 @@
 import type { PreloadedQueryRef } from '@apollo/client/react';
-import { useApolloClient, useQueryRefHandlers, useReadQuery, useSubscription } from '@apollo/client/react';
+import { useApolloClient, useQuery, useQueryRefHandlers, useReadQuery, useSubscription } from '@apollo/client/react';
 import { ArrowUp, Camera } from 'lucide-react';
 import { Suspense, useCallback, useState } from 'react';
 import { Link, useLoaderData } from 'react-router';
+import { ViewerQuery } from '../../app/AppShell.tsx';
 import { Avatar } from '../../components/Avatar.tsx';
 import { EmptyState } from '../../components/ErrorState.tsx';
 import { LoadMore } from '../../components/LoadMore.tsx';
@@ -105,14 +106,42 @@ function FeedList({ queryRef }: { queryRef: PreloadedQueryRef<FeedQuery, FeedQue
   );
 }
 
+/** Beside the feed on a wide screen: who is signed in, and people to follow. */
+function Aside() {
+  const { data } = useQuery(ViewerQuery, { fetchPolicy: 'cache-first' });
+  const me = data?.me;
+  return (
+    <aside className={styles.aside} aria-label="You and people to follow">
+      {me && (
+        <Link to={`/u/${me.username}`} className={styles.me}>
+          <Avatar user={me} size={44} />
+          <span className={styles.meNames}>
+            <strong>{me.username}</strong>
+            {me.displayName && <span>{me.displayName}</span>}
+          </span>
+        </Link>
+      )}
+      <Suspense fallback={null}>
+        <Suggestions limit={5} compact />
+      </Suspense>
+      <p className={styles.footer}>
+        Shutter · <a href="/explorer">GraphQL explorer</a>
+      </p>
+    </aside>
+  );
+}
+
 export function Component() {
   const queryRef = useLoaderData() as PreloadedQueryRef<FeedQuery, FeedQueryVariables>;
   return (
-    <div className={styles.feed}>
-      <h1 className="visually-hidden">Home</h1>
-      <Suspense fallback={<FeedSkeleton count={2} />}>
-        <FeedList queryRef={queryRef} />
-      </Suspense>
+    <div className={styles.page}>
+      <div className={styles.feed}>
+        <h1 className="visually-hidden">Home</h1>
+        <Suspense fallback={<FeedSkeleton count={2} />}>
+          <FeedList queryRef={queryRef} />
+        </Suspense>
+      </div>
+      <Aside />
     </div>
   );
 }
