@@ -54,6 +54,8 @@ export async function startInstallation(name: string, options: { portBase?: numb
     MEDIA_PORT: String(portBase + 2),
     SOCIAL_GRAPH_PORT: String(portBase + 3),
     FEED_PORT: String(portBase + 4),
+    // npm start's web server too: off the default 3000, beside the others.
+    WEB_PORT: String(portBase + 10),
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'development',

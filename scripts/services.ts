@@ -16,7 +16,7 @@ export interface SubgraphDefinition {
   /** Whether it has a worker process (src/worker.ts: BullMQ workers, outbox relay). */
   worker: boolean;
   /** Settings of its own that `npm start` provides. */
-  env?: (local: { dataDir: string; port: number; accessTokenPrivateKey: string; vapidPublicKey: string; vapidPrivateKey: string }) => Record<string, string>;
+  env?: (local: { dataDir: string; port: number; webUrl: string; accessTokenPrivateKey: string; vapidPublicKey: string; vapidPrivateKey: string }) => Record<string, string>;
 }
 
 /** Every subgraph, in the order they start. Compose, start and migrate all read this list. */
@@ -43,9 +43,10 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
     databaseEnv: 'MEDIA_DATABASE_URL',
     database: 'shutter_media',
     worker: true,
-    env: ({ dataDir, port }) => ({
+    // Browsers reach uploads and files through the web origin, which proxies /uploads and /files.
+    env: ({ dataDir, webUrl }) => ({
       MEDIA_STORAGE_DIR: process.env.MEDIA_STORAGE_DIR ?? `${dataDir}/media`,
-      MEDIA_PUBLIC_URL: process.env.MEDIA_PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+      MEDIA_PUBLIC_URL: process.env.MEDIA_PUBLIC_URL ?? webUrl,
     }),
   },
   {
@@ -67,6 +68,14 @@ export const SUBGRAPHS: SubgraphDefinition[] = [
 ];
 
 export const GATEWAY_PORT = DEFAULT_PORTS.gateway;
+
+/**
+ * The web client's server (web/): the one origin a browser uses. It serves the built client and
+ * proxies /graphql to the gateway, /uploads and /files to media. Started last, printed first.
+ */
+export const WEB = { name: 'web', entry: 'web/dist/main.js' } as const;
+export const webPort = () => Number(process.env.WEB_PORT ?? DEFAULT_PORTS.web);
+export const webUrl = () => `http://${process.env.WEB_HOST && process.env.WEB_HOST !== '0.0.0.0' ? process.env.WEB_HOST : '127.0.0.1'}:${webPort()}`;
 
 export const urlEnvOf = (name: string) => `${envPrefix(name)}_URL`;
 export const portEnvOf = (name: string) => `${envPrefix(name)}_PORT`;

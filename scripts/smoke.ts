@@ -45,6 +45,11 @@ async function startOnce(label: string): Promise<void> {
     void exited.then((code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
   });
   const readySeconds = (performance.now() - started) / 1000;
+  // What a person opens: the web origin, printed first, serving the app.
+  const webUrl = output.slice(output.indexOf('shutter is running')).split('\n')[1]?.match(/^\s+web\s+(http:\/\/\S+)/)?.[1];
+  if (!webUrl) throw new Error(`npm start did not print the web URL first:\n${output}`);
+  const page = await fetch(webUrl).then((r) => r.text());
+  if (!page.includes('<div id="root">')) throw new Error(`${webUrl} did not serve the app:\n${page.slice(0, 500)}`);
 
   const post = async (query: string, variables: Record<string, unknown>, token?: string) => {
     const response = await fetch(gatewayUrl, {
@@ -73,7 +78,7 @@ async function startOnce(label: string): Promise<void> {
   }
   const stillUp = await fetch(gatewayUrl).then(() => true, () => false);
   if (stillUp) throw new Error('the gateway still answers after Ctrl-C');
-  console.log(`smoke: ${label} start ready in ${readySeconds.toFixed(1)} s; signUp, me and feed through ${gatewayUrl} ok; stopped cleanly`);
+  console.log(`smoke: ${label} start ready in ${readySeconds.toFixed(1)} s; the app at ${webUrl}; signUp, me and feed through ${gatewayUrl} ok; stopped cleanly`);
 }
 
 try {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { runMigrations } from '@shutter/db';
 import { createProgress, describeError, ensurePostgres, ensureRedis, ensureServiceDatabase, loadOrCreateSecrets, redact, type LocalPostgres } from '@shutter/local-infra';
-import { GATEWAY_PORT, ROOT, SUBGRAPHS, portEnvOf, urlEnvOf } from './services.ts';
+import { GATEWAY_PORT, ROOT, SUBGRAPHS, WEB, portEnvOf, urlEnvOf, webPort, webUrl } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 const started = performance.now();
@@ -118,7 +118,7 @@ try {
       ...common,
       [portEnvOf(s.name)]: String(port),
       [s.databaseEnv]: databaseUrls.get(s.name),
-      ...s.env?.({ dataDir, port, accessTokenPrivateKey: secrets.accessTokenPrivateKey, vapidPublicKey: secrets.vapidPublicKey, vapidPrivateKey: secrets.vapidPrivateKey }),
+      ...s.env?.({ dataDir, port, webUrl: webUrl(), accessTokenPrivateKey: secrets.accessTokenPrivateKey, vapidPublicKey: secrets.vapidPublicKey, vapidPrivateKey: secrets.vapidPrivateKey }),
     };
     const specs: ProcessSpec[] = [{ name: s.name, entry: join(s.dir, 'dist', 'server.js'), env }];
     if (s.worker) specs.push({ name: `${s.name}-worker`, entry: join(s.dir, 'dist', 'worker.js'), env });
@@ -133,16 +133,20 @@ try {
     entry: join('gateway', 'dist', 'server.js'),
     env: { ...common, GATEWAY_PORT: String(gatewayPort), ACCESS_TOKEN_PUBLIC_KEY: process.env.ACCESS_TOKEN_PUBLIC_KEY ?? secrets.accessTokenPublicKey },
   });
+  supervisor.start({ name: WEB.name, entry: WEB.entry, env: { ...common, WEB_PORT: String(webPort()), GATEWAY_URL: `http://127.0.0.1:${gatewayPort}/graphql` } });
+  health.push({ name: WEB.name, url: `${webUrl()}/healthz` });
   // Every process starts at once; the gateway is ready when every subgraph, and every dependency
   // of each, is (its /readyz says "ready", not "degraded").
   await progress.step('services', () => Promise.all(health.map((h) => waitUntilHealthy(h.name, h.url))));
   await progress.step('gateway', () => waitUntilHealthy('gateway', `http://127.0.0.1:${gatewayPort}/readyz`, 60_000, true));
   lines.unshift(`${'gateway'.padEnd(20)} http://127.0.0.1:${gatewayPort}/graphql (subscriptions: ws://127.0.0.1:${gatewayPort}/graphql)`);
+  // The web origin (its client built with everything else) is what a person opens: printed first.
+  lines.unshift(`${WEB.name.padEnd(20)} ${webUrl()}  (the app; GraphQL explorer at ${webUrl()}/explorer)`);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     `\nshutter is running (ready in ${seconds} s):\n${lines.map((l) => `  ${l}`).join('\n')}\n` +
-      `Open the gateway URL in a browser for Apollo Sandbox. Ctrl-C stops everything.\n\n`,
+      `Open ${webUrl()} in a browser. Apollo Sandbox (online only) is at the gateway URL. Ctrl-C stops everything.\n\n`,
   );
 } catch (e) {
   progress.info(`\nnpm start failed: ${describeError(e)}`);

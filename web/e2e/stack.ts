@@ -37,7 +37,7 @@ export async function startInstallation(env: Record<string, string> = {}): Promi
   const dataDir = mkdtempSync(join(tmpdir(), 'shutter-e2e-'));
   chmodSync(dataDir, 0o755);
   const databases: TestDatabase[] = [];
-  for (const s of SUBGRAPHS) databases.push(await createTestDatabase(join(ROOT, s.dir, 'migrations')));
+  for (const s of SUBGRAPHS) databases.push(await createTestDatabase({ migrationsFolder: join(ROOT, s.dir, 'migrations') }));
   const prefix = `e2e${randomBytes(4).toString('hex')}`;
   const ports: Record<string, string> = { GATEWAY_PORT: String(await freePort()), WEB_PORT: String(await freePort()) };
   for (const s of SUBGRAPHS) ports[portEnvOf(s.name)] = String(await freePort());

@@ -1,3 +1,2 @@
 export { loadWebConfig, webConfigSchema, type WebConfig } from './config.ts';
 export { startWebServer, type RunningWebServer } from './server.ts';
-export { ensureWebBuild } from './build.ts';
