@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,8 @@ import { hasExif, photo, type Photo } from './photos.ts';
 import { startInstallation, type Installation } from './stack.ts';
 
 const TOKEN_TTL_SECONDS = 20;
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+// docs/screenshots (the README's pictures), or E2E_SCREENSHOTS (CI keeps the working tree clean).
+const SCREENSHOTS = process.env.E2E_SCREENSHOTS ? resolve(process.env.E2E_SCREENSHOTS) : fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const suffix = Date.now().toString(36).slice(-5);
 const a = { username: `ana_${suffix}`, email: `ana_${suffix}@example.com`, password: 'a long password for ana' };
 const b = { username: `ben_${suffix}`, email: `ben_${suffix}@example.com`, password: 'a long password for ben' };
