@@ -41,8 +41,22 @@ function precompress(): Plugin {
   };
 }
 
+/** In development, /explorer is its page, as the web server has it (not the app's fallback). */
+function explorerPage(): Plugin {
+  return {
+    name: 'shutter:explorer-page',
+    apply: 'serve',
+    configureServer(server) {
+      server.middlewares.use((req, _res, next) => {
+        if (req.url === '/explorer' || req.url?.startsWith('/explorer?')) req.url = req.url.replace('/explorer', '/explorer/index.html');
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig(({ command }) => ({
-  plugins: [react(), precompress()],
+  plugins: [react(), precompress(), explorerPage()],
   define: {
     // The origin of `npm start` whose media URLs the dev server proxies; empty in a build.
     __SHUTTER_DEV_BACKEND__: JSON.stringify(command === 'serve' ? backend : ''),
@@ -67,11 +81,13 @@ export default defineConfig(({ command }) => ({
   server: {
     port: Number(process.env.WEB_DEV_PORT ?? 5173),
     strictPort: true,
+    // The browser's Host goes through unchanged (Vite's shorthand would rewrite it): the web
+    // server's /auth endpoints accept only requests whose Origin is the Host they were sent to.
     proxy: {
-      '/graphql': { target: backend, ws: true },
-      '/auth': backend,
-      '/uploads': backend,
-      '/files': backend,
+      '/graphql': { target: backend, ws: true, changeOrigin: false },
+      '/auth': { target: backend, changeOrigin: false },
+      '/uploads': { target: backend, changeOrigin: false },
+      '/files': { target: backend, changeOrigin: false },
     },
   },
 }));

@@ -4,7 +4,7 @@
  * mutations go over HTTP to /graphql, subscriptions over graphql-ws on the same path, both with the
  * access token of this browser's session (restored through /auth/refresh, like the app's).
  */
-import 'graphiql/setup-workers/vite';
+import './workers.ts';
 import 'graphiql/style.css';
 import './explorer.css';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
@@ -63,6 +63,9 @@ query Home {
 # subscription { notificationAdded { kind actor { username } } }
 `;
 
+// /explorer?query=… opens with that operation (a link can carry one).
+const linked = new URLSearchParams(window.location.search).get('query');
+
 function Explorer() {
   const state = useSyncExternalStore(session.subscribe, session.getSnapshot);
   return (
@@ -84,7 +87,7 @@ function Explorer() {
         </span>
       </header>
       <main className="explorer-main">
-        <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} />
+        <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} {...(linked ? { initialQuery: linked } : {})} />
       </main>
     </div>
   );
