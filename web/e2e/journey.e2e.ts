@@ -22,9 +22,9 @@ import { startInstallation, type Installation } from './stack.ts';
 const TOKEN_TTL_SECONDS = 20;
 // docs/screenshots (the README's pictures), or E2E_SCREENSHOTS (CI keeps the working tree clean).
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS ? resolve(process.env.E2E_SCREENSHOTS) : fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
-const suffix = Date.now().toString(36).slice(-5);
-const a = { username: `ana_${suffix}`, email: `ana_${suffix}@example.com`, password: 'a long password for ana' };
-const b = { username: `ben_${suffix}`, email: `ben_${suffix}@example.com`, password: 'a long password for ben' };
+// The installation is new (its own databases), so the names are free, and the pictures stay the same.
+const a = { username: 'ana', email: 'ana@example.com', password: 'a long password for ana' };
+const b = { username: 'ben', email: 'ben@example.com', password: 'a long password for ben' };
 
 let installation: Installation;
 let browser: Browser;
@@ -375,7 +375,7 @@ describe('the screenshots (docs/screenshots): desktop and phone, light and dark'
       if (!put.ok) throw new Error(`upload: ${put.status}`);
       return created.id;
     };
-    const cleo = { username: `cleo_${suffix}`, email: `cleo_${suffix}@example.com`, password: 'a long password for cleo' };
+    const cleo = { username: 'cleo', email: 'cleo@example.com', password: 'a long password for cleo' };
     const signedUp = (await call('mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } } }', { i: { ...cleo, displayName: 'Cleo Hill' } })).signUp as { accessToken: string; user: { id: string } };
     const ana = await logIn(a);
     const ben = await logIn(b);
