@@ -33,7 +33,7 @@ const boundary = (allowed) => {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/generated/**', '.data/**', '**/dist/**', 'web/src/gql/**'] },
+  { ignores: ['**/node_modules/**', '**/generated/**', '.data/**', '**/dist/**', 'web/server-dist/**', 'web/src/gql/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

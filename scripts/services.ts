@@ -73,7 +73,7 @@ export const GATEWAY_PORT = DEFAULT_PORTS.gateway;
  * The web client's server (web/): the one origin a browser uses. It serves the built client and
  * proxies /graphql to the gateway, /uploads and /files to media. Started last, printed first.
  */
-export const WEB = { name: 'web', entry: 'web/dist/main.js' } as const;
+export const WEB = { name: 'web', entry: 'web/server-dist/main.js' } as const;
 export const webPort = () => Number(process.env.WEB_PORT ?? DEFAULT_PORTS.web);
 export const webUrl = () => `http://${process.env.WEB_HOST && process.env.WEB_HOST !== '0.0.0.0' ? process.env.WEB_HOST : '127.0.0.1'}:${webPort()}`;
 

@@ -1,9 +1,11 @@
 /**
  * `npm run build` in web/ (turbo runs it with the services' builds, and caches it by its inputs,
- * web/turbo.json): the client with Vite into dist/client/, then the web server bundled with esbuild
- * into dist/main.js, as scripts/build.mjs bundles a service (the workspace's packages inside,
- * node_modules left as imports). dist/ sits one level under web/, as server/ does, so a path the
- * server resolves from import.meta.url (the client's folder) is the same from the bundle.
+ * web/turbo.json): the client with Vite into dist/, then the web server, for npm start, bundled with
+ * esbuild into server-dist/main.js as scripts/build.mjs bundles a service (the workspace's packages
+ * inside, node_modules left as imports). server-dist/ sits one level under web/, as server/ does,
+ * so the client's folder the server resolves from import.meta.url (../dist) is the same from the
+ * bundle. (The web image bundles the server again, with its dependencies inside:
+ * docker/bundle-web-server.mjs.)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ if (code !== 0) process.exit(code ?? 1);
 await build({
   absWorkingDir: root,
   entryPoints: { main: 'server/main.ts' },
-  outdir: 'dist',
+  outdir: 'server-dist',
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -45,4 +47,4 @@ await build({
     },
   ],
 });
-console.log(`build: the client → dist/client/, the server → dist/main.js, in ${Math.round(performance.now() - started)} ms`);
+console.log(`build: the client → dist/, the server → server-dist/main.js, in ${Math.round(performance.now() - started)} ms`);

@@ -62,8 +62,6 @@ export default defineConfig(({ command }) => ({
     __SHUTTER_DEV_BACKEND__: JSON.stringify(command === 'serve' ? backend : ''),
   },
   build: {
-    // The server's bundle sits beside it (dist/main.js, build.mjs).
-    outDir: 'dist/client',
     target: 'es2022',
     sourcemap: true,
     // The app and the explorer are two pages: GraphiQL (Monaco) never reaches the app's bundle.

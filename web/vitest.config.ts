@@ -8,6 +8,6 @@ export default defineProject({
   test: {
     name: 'web',
     environment: 'happy-dom',
-    include: ['src/**/*.test.{ts,tsx}', 'public/**/*.test.ts'],
+    include: ['src/**/*.test.{ts,tsx}', 'sw/*.test.ts'],
   },
 });

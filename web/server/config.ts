@@ -27,8 +27,9 @@ export const webConfigSchema = z.object({
   // for its public /uploads and /files paths).
   GATEWAY_URL: env.url().default('http://127.0.0.1:4000/graphql'),
   MEDIA_URL: env.url().default('http://127.0.0.1:4002/graphql'),
-  // The built client (vite build; npm run build). From server/ and from the bundle in dist/ alike.
-  WEB_DIST_DIR: z.string().default(fileURLToPath(new URL('../dist/client', import.meta.url))),
+  // The built client (vite build; npm run build): web/dist, from server/ and from the bundle in
+  // server-dist/ alike (the web image sets it).
+  WEB_DIST_DIR: z.string().default(fileURLToPath(new URL('../dist', import.meta.url))),
   // Where browsers reach this server, when it is behind a proxy: https here makes the session cookie
   // Secure and adds HSTS, and its origin is the only one the /auth endpoints accept. Unset: the
   // request's own Host (with http or https) is the origin.

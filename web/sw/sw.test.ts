@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import source from './sw.js?raw';
+import source from '../public/sw.js?raw';
 
 /** The service worker script in a scope of its own, with the browser's parts it uses faked. */
 function worker(windows: { url: string; focus: ReturnType<typeof vi.fn>; navigate: ReturnType<typeof vi.fn> }[] = []) {
