@@ -52,7 +52,9 @@ export const usersConfigSchema = z
     // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~25 ms a hash on one core here.
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(8_192).default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
-    // Web Push: without the key pair, Web Push devices are skipped (a warning at start).
+    // Web Push: the worker sends with the key pair (without it, Web Push devices are skipped, a
+    // warning at start); the HTTP server needs only the public key, which browsers subscribe with
+    // (webPushPublicKey), so the private key need not be handed to it.
     VAPID_PUBLIC_KEY: base64urlKey(65, 'an uncompressed P-256 public key').optional(),
     VAPID_PRIVATE_KEY: base64urlKey(32, 'a P-256 private key').optional(),
     VAPID_SUBJECT: z
@@ -67,8 +69,8 @@ export const usersConfigSchema = z
     // The first retry's delay; each next one doubles (or waits what Retry-After asks, if longer).
     PUSH_RETRY_DELAY_MS: z.coerce.number().int().min(1).default(1_000),
   })
-  .refine((c) => !!c.VAPID_PUBLIC_KEY === !!c.VAPID_PRIVATE_KEY, {
-    message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are set together or not at all',
+  .refine((c) => !c.VAPID_PRIVATE_KEY || !!c.VAPID_PUBLIC_KEY, {
+    message: 'VAPID_PRIVATE_KEY needs its VAPID_PUBLIC_KEY (pushes are signed with the pair)',
     path: ['VAPID_PRIVATE_KEY'],
   });
 

@@ -476,8 +476,9 @@ describe('the rules', () => {
 });
 
 describe('config', () => {
-  it('needs both VAPID keys or neither, and reads the service account from a file', () => {
-    expect(() => usersTestConfig(database.url, secrets, { VAPID_PUBLIC_KEY: vapid.publicKey })).toThrow(ConfigError);
+  it('takes the VAPID public key alone (the HTTP server) but not the private key alone, and reads the service account from a file', () => {
+    expect(usersTestConfig(database.url, secrets, { VAPID_PUBLIC_KEY: vapid.publicKey }).VAPID_PUBLIC_KEY).toBe(vapid.publicKey);
+    expect(() => usersTestConfig(database.url, secrets, { VAPID_PRIVATE_KEY: vapid.privateKey })).toThrow(ConfigError);
     expect(() => usersTestConfig(database.url, secrets, { VAPID_PUBLIC_KEY: 'short', VAPID_PRIVATE_KEY: vapid.privateKey })).toThrow(/VAPID_PUBLIC_KEY/);
     const dir = mkdtempSync(join(tmpdir(), 'shutter-fcm-'));
     try {

@@ -17,7 +17,7 @@ export type PushSenders = Record<PushDeviceRow['platform'], PushSender | null>;
 
 export function createPushSenders(config: UsersConfig, log: Logger): PushSenders {
   const { VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey, FCM_SERVICE_ACCOUNT: account } = config;
-  if (!publicKey || !privateKey) log.warn('push: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are not set; Web Push devices are skipped');
+  if (!publicKey || !privateKey) log.warn('push: the VAPID key pair (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY) is not set; Web Push devices are skipped');
   if (!account) log.info('push: FCM_SERVICE_ACCOUNT is not set; FCM devices are skipped');
   return {
     WEB_PUSH: publicKey && privateKey ? createWebPushSender({ subject: config.VAPID_SUBJECT, publicKey, privateKey }) : null,
