@@ -109,7 +109,9 @@ export function AppShell() {
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
   useFocusOnNavigate(main);
-  const { data } = useQuery(ViewerQuery, { skip: session.status !== 'signedIn', fetchPolicy: 'cache-and-network' });
+  // The shell's loader fetched it (fresh, each time the shell is entered); live updates and
+  // mutations keep the cache current after that.
+  const { data } = useQuery(ViewerQuery, { skip: session.status !== 'signedIn', fetchPolicy: 'cache-first' });
 
   if (session.status !== 'signedIn') {
     const reason = session.status === 'signedOut' ? session.reason : null;

@@ -8,7 +8,7 @@ import { NotificationsDocument } from '../routes/notifications/queries.ts';
 import { PostPageDocument } from '../routes/post/queries.ts';
 import { EditProfileDocument, FollowersDocument, FollowingDocument, ProfileDocument } from '../routes/profile/queries.ts';
 import { HashtagDocument } from '../routes/search/queries.ts';
-import { AppShell } from './AppShell.tsx';
+import { AppShell, ViewerQuery } from './AppShell.tsx';
 import { Logo } from './Logo.tsx';
 import { useSession, type Services } from './services.tsx';
 import styles from './router.module.css';
@@ -55,6 +55,15 @@ function NotFound() {
 }
 
 type Module = Promise<{ Component: ComponentType }>;
+
+/**
+ * How long the first load waits for a route's data before it shows the page's skeleton instead.
+ * The first load shows the logo anyway (index.html's, then Splash): waiting for the data there
+ * shows the page whole, where rendering at once would show skeletons and then, since data
+ * arriving within 300 ms of a fallback is held back by React's Suspense reveal throttle, the
+ * content later than the data came.
+ */
+const FIRST_LOAD_DATA_WAIT_MS = 3_000;
 /**
  * A route whose component is its own chunk (route-level code splitting), with its own error
  * boundary (a failed query shows its error in the page, the navigation stays).
@@ -63,6 +72,19 @@ const lazyPage = (load: () => Module) => ({ lazy: { Component: async () => (awai
 
 export function createRouter(services: Services) {
   const { session, preloadQuery } = services;
+  // Assigned below; a loader runs only after the router exists.
+  let router: ReturnType<typeof createBrowserRouter> | null = null;
+
+  /** On the first load only: until `ref`'s data is there (or failed: the page's boundary says why), or a while. */
+  const firstLoadSettled = async (ref: Parameters<typeof preloadQuery.toPromise>[0]) => {
+    if (router?.state.initialized !== false) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      preloadQuery.toPromise(ref).catch(() => {}),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_LOAD_DATA_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+  };
 
   /** Protected routes: wait for the session, and send someone signed out to the login page. */
   const requireSession = async ({ request }: LoaderFunctionArgs) => {
@@ -85,9 +107,22 @@ export function createRouter(services: Services) {
       // preloadQuery's overloads are keyed on whether the variables are required; this helper
       // always passes them.
       const preload = preloadQuery as (doc: TypedDocumentNode<TData, TVariables>, options: { variables: TVariables }) => ReturnType<typeof preloadQuery<TData, TVariables>>;
-      return preload(document, { variables: variables(args.params) });
+      const ref = preload(document, { variables: variables(args.params) });
+      await firstLoadSettled(ref);
+      return ref;
     };
   }
+
+  /**
+   * The signed-in shell: the viewer (the nav's avatar, the unread badge) fetched fresh each time
+   * the shell is entered, beside the page's own query rather than after the shell has rendered.
+   * AppShell reads it from the cache (or joins the request in flight).
+   */
+  const shellLoader = async (args: LoaderFunctionArgs) => {
+    await requireSession(args);
+    await firstLoadSettled(preloadQuery(ViewerQuery, { fetchPolicy: 'network-only' }));
+    return null;
+  };
 
   const param = (params: Params, name: string) => params[name] ?? '';
 
@@ -102,7 +137,10 @@ export function createRouter(services: Services) {
         { path: 'signup', ...lazyPage(() => import('../routes/auth/signup.tsx')) },
         {
           Component: AppShell,
-          loader: requireSession,
+          loader: shellLoader,
+          // Entered once per session: a changed search (/search?q=…, as one types) is no reason to
+          // fetch the viewer again, nor is any other navigation inside the shell.
+          shouldRevalidate: () => false,
           ErrorBoundary: RouteError,
           children: [
                 { index: true, loader: query(FeedDocument, () => ({ first: FEED_PAGE })), ...lazyPage(() => import('../routes/feed/feed.tsx')) },
@@ -138,5 +176,6 @@ export function createRouter(services: Services) {
       ],
     },
   ];
-  return createBrowserRouter(routes);
+  router = createBrowserRouter(routes);
+  return router;
 }
