@@ -3,6 +3,7 @@ import { firstValueFrom, Observable } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUTH_CSRF_HEADER, AUTH_PATHS, type AuthResult } from '../../shared/auth-api.ts';
 import { authLink } from './apollo.ts';
+import indexHtml from '../../index.html?raw';
 import { refreshLead, SessionManager, SessionUnavailableError, type SessionEnvironment } from './session.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
@@ -94,6 +95,37 @@ describe('restoring the session on page load', () => {
     expect(server.calls[0]!.headers.get('content-type')).toBe('application/json');
     expect(session.getSnapshot()).toMatchObject({ status: 'signedIn', accessToken: 'token-1', user: { id: 'u1' } });
     expect(JSON.stringify(session.getSnapshot())).not.toMatch(/refresh/i);
+  });
+
+  it('reads the answer of the refresh index.html sent early, once, and asks the server itself after that', async () => {
+    const server = fakeAuthServer();
+    const early = Promise.resolve(Response.json(server.session(15 * MINUTE)));
+    const session = new SessionManager({ fetch: server.fetch, now: () => Date.now(), channel: null, locks: null, onVisible: () => {}, earlyRefresh: early });
+    await session.restore();
+    expect(session.getSnapshot()).toMatchObject({ status: 'signedIn', accessToken: 'token-1' });
+    expect(server.refreshes()).toBe(0);
+    expect(await session.refresh()).toBe('token-2');
+    expect(server.refreshes()).toBe(1);
+  });
+
+  it('takes an early refresh that could not reach the server as unreachable, and tries again itself', async () => {
+    const server = fakeAuthServer();
+    const early = Promise.reject(new TypeError('Failed to fetch'));
+    early.catch(() => {});
+    const session = new SessionManager({ fetch: server.fetch, now: () => Date.now(), channel: null, locks: null, onVisible: () => {}, earlyRefresh: early });
+    await session.restore();
+    expect(session.getSnapshot()).toMatchObject({ status: 'restoring', problem: expect.stringMatching(/cannot be reached/) });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(session.getSnapshot()).toMatchObject({ status: 'signedIn', accessToken: 'token-1' });
+  });
+
+  it('is the same request as index.html sends early (path, CSRF header, JSON)', () => {
+    const script = /<script>\s*(window\.__shutterRestore[\s\S]*?)<\/script>/.exec(indexHtml)?.[1];
+    expect(script).toBeDefined();
+    expect(script).toContain(`fetch('${AUTH_PATHS.refresh}'`);
+    expect(script).toContain(`'${AUTH_CSRF_HEADER}': '1'`);
+    expect(script).toContain(`'content-type': 'application/json'`);
+    expect(script).toContain(`credentials: 'same-origin'`);
   });
 
   it('keeps trying, and says why, while the server cannot be reached', async () => {

@@ -37,6 +37,12 @@ export interface SessionEnvironment {
   locks: Pick<LockManager, 'request'> | null;
   /** Fires when the tab becomes visible again (timers sleep in hidden tabs). */
   onVisible: (listener: () => void) => void;
+  /**
+   * The /auth/refresh request index.html sent before the app's code had loaded, if it did: the
+   * first refresh reads its answer instead of asking again. (Sent before this tab could take the
+   * Web Lock; the server answers two refreshes that spend one token at once alike, web/server/auth.ts.)
+   */
+  earlyRefresh?: Promise<Response> | null;
 }
 
 /** A refresh that failed for a reason other than the server refusing it: try again later. */
@@ -70,7 +76,10 @@ export class SessionManager {
   /** Resolves once the first restore has an answer (signed in or out). */
   readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
 
+  private earlyRefresh: Promise<Response> | null;
+
   constructor(private readonly env: SessionEnvironment) {
+    this.earlyRefresh = env.earlyRefresh ?? null;
     env.channel?.addEventListener('message', (event) => this.onTabMessage((event as MessageEvent<TabMessage>).data));
     env.onVisible(() => {
       const state = this.state;
@@ -194,8 +203,11 @@ export class SessionManager {
 
   private async post<T extends { ok: boolean }>(path: string, body: unknown): Promise<T | AuthFailure> {
     let response: Response;
+    const early = path === AUTH_PATHS.refresh ? this.earlyRefresh : null;
+    // Once: any later refresh spends the token that one brought.
+    if (early) this.earlyRefresh = null;
     try {
-      response = await this.env.fetch(path, {
+      response = early ? await early : await this.env.fetch(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [AUTH_CSRF_HEADER]: '1' },
         body: JSON.stringify(body),
@@ -271,5 +283,6 @@ export function browserSessionManager(): SessionManager {
     channel: typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('shutter-session'),
     locks: typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null,
     onVisible: (listener) => document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && listener()),
+    earlyRefresh: (window as { __shutterRestore?: Promise<Response> }).__shutterRestore ?? null,
   });
 }
