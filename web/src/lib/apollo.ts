@@ -4,7 +4,7 @@ import { OperationTypeNode, type FormattedExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { Observable } from 'rxjs';
 import { persistedExtension, persistedText } from '../../shared/persisted.ts';
-import { CLOSE_UNAUTHORIZED } from './live.ts';
+import { CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED } from './live.ts';
 import type { SessionManager } from './session.ts';
 import { typePolicies } from './type-policies.ts';
 
@@ -76,15 +76,40 @@ export function authLink(session: Session): ApolloLink {
 }
 
 /**
- * Subscriptions over graphql-ws, sent with the manifest's text and hash. A socket refused with
- * 4401 ends its subscriptions; each is started again once after a refresh of the session.
+ * How long the gateway's rate limit asks a refused subscription to wait, in ms, or null when the
+ * refusal is not one to wait out: a socket closed 4429 (too many connections; "retry in N s" in its
+ * reason) or a subscribe answered RATE_LIMITED with extensions.retryAfter (seconds).
  */
-export function subscriptionLink(ws: Client, session: Session): ApolloLink {
+export function rateLimitWaitMs(error: unknown): number | null {
+  const clamp = (seconds: number) => Math.min(300, Math.max(1, seconds)) * 1000;
+  if (Array.isArray(error)) {
+    const limited = (error as { extensions?: { code?: unknown; retryAfter?: unknown } }[]).find((e) => e.extensions?.code === 'RATE_LIMITED');
+    const seconds = limited?.extensions?.retryAfter;
+    // RATE_LIMITED without a time (too many subscriptions on one socket) is not cured by waiting.
+    return typeof seconds === 'number' ? clamp(seconds) : null;
+  }
+  if (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === CLOSE_TOO_MANY) {
+    const seconds = /retry in (\d+) ?s/i.exec(String((error as { reason?: unknown }).reason ?? ''))?.[1];
+    return clamp(seconds ? Number(seconds) : 30);
+  }
+  return null;
+}
+
+/**
+ * Subscriptions over graphql-ws, sent with the manifest's text and hash. A socket refused with
+ * 4401 ends its subscriptions; each is started again once after a refresh of the session. One the
+ * rate limit refuses is started again when the limit says (the socket shows "reconnecting" meanwhile
+ * when it was the socket that was refused).
+ */
+export function subscriptionLink(ws: Client, session: Session, options: { waitScale?: number } = {}): ApolloLink {
+  // Tests shrink the waits; the gateway's are seconds.
+  const scale = options.waitScale ?? 1;
   return new ApolloLink(
     (operation) =>
       new Observable<FetchResult>((observer) => {
         let dispose: (() => void) | null = null;
         let closed = false;
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const start = (retried: boolean) => {
           dispose = ws.subscribe<FormattedExecutionResult['data']>(
             {
@@ -106,6 +131,11 @@ export function subscriptionLink(ws: Client, session: Session): ApolloLink {
                   });
                   return;
                 }
+                const wait = rateLimitWaitMs(error);
+                if (wait !== null) {
+                  timer = setTimeout(() => !closed && start(retried), wait * scale);
+                  return;
+                }
                 if (error instanceof Error) observer.error(error);
                 else if (Array.isArray(error)) observer.error(new CombinedGraphQLErrors({ errors: error }));
                 else observer.error(new Error(code ? `The live connection closed (${String(code)}).` : 'The live connection failed.'));
@@ -116,6 +146,7 @@ export function subscriptionLink(ws: Client, session: Session): ApolloLink {
         start(false);
         return () => {
           closed = true;
+          clearTimeout(timer);
           dispose?.();
         };
       }),

@@ -1,7 +1,7 @@
 import { ApolloClient, ApolloLink, InMemoryCache, gql, type FetchResult } from '@apollo/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { subscriptionLink } from './apollo.ts';
-import { CLOSE_TOKEN_EXPIRED, CLOSE_UNAUTHORIZED, createLiveConnection, type LiveConnection } from './live.ts';
+import { rateLimitWaitMs, subscriptionLink } from './apollo.ts';
+import { CLOSE_TOKEN_EXPIRED, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, createLiveConnection, type LiveConnection } from './live.ts';
 
 /**
  * The gateway's side of graphql-ws, in memory: each socket the client opens is recorded with the
@@ -27,6 +27,8 @@ class FakeSocket {
   subscriptions: string[] = [];
   /** What the server does when the client says connection_init: ack, or close with a code. */
   static onInit: (socket: FakeSocket) => void = (socket) => socket.reply({ type: 'connection_ack' });
+  /** What the server does with a subscribe: nothing (it is running), or an error. */
+  static onSubscribe: (socket: FakeSocket, id: string) => void = () => {};
 
   constructor(readonly url: string) {
     FakeSocket.sockets.push(this);
@@ -41,7 +43,10 @@ class FakeSocket {
     if (message.type === 'connection_init') {
       this.params = message.payload ?? {};
       FakeSocket.onInit(this);
-    } else if (message.type === 'subscribe') this.subscriptions.push(message.id!);
+    } else if (message.type === 'subscribe') {
+      this.subscriptions.push(message.id!);
+      FakeSocket.onSubscribe(this, message.id!);
+    }
   }
 
   reply(message: object) {
@@ -88,12 +93,13 @@ afterEach(() => {
   live = null;
   FakeSocket.sockets = [];
   FakeSocket.onInit = (socket) => socket.reply({ type: 'connection_ack' });
+  FakeSocket.onSubscribe = () => {};
 });
 
 const until = async (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 2000, interval: 5 });
 
-function subscribe(connection: LiveConnection, session: ReturnType<typeof fakeSession>) {
-  const client = new ApolloClient({ link: ApolloLink.from([subscriptionLink(connection.client, session)]), cache: new InMemoryCache() });
+function subscribe(connection: LiveConnection, session: ReturnType<typeof fakeSession>, linkOptions: Parameters<typeof subscriptionLink>[2] = {}) {
+  const client = new ApolloClient({ link: ApolloLink.from([subscriptionLink(connection.client, session, linkOptions)]), cache: new InMemoryCache() });
   const events: FetchResult[] = [];
   const errors: unknown[] = [];
   // Apollo Client 4 hands a subscription's error over as a result with `error`.
@@ -174,5 +180,47 @@ describe('the live socket', () => {
     await until(() => errors.length === 1);
     expect(FakeSocket.sockets).toHaveLength(2);
     expect(String(errors[0])).toMatch(/4401/);
+  });
+  it('waits out a socket the rate limit refused (4429, "retry in N s"), then connects and subscribes again', async () => {
+    const session = fakeSession();
+    FakeSocket.onInit = (socket) =>
+      FakeSocket.sockets.length === 1 ? socket.close(CLOSE_TOO_MANY, 'Too many connections: retry in 7 s') : socket.reply({ type: 'connection_ack' });
+    live = createLiveConnection(session, { url: 'ws://shutter/graphql', webSocketImpl: FakeSocket, retryDelayMs: () => 60_000 });
+    const statuses: string[] = [];
+    live.subscribeStatus(() => statuses.push(live!.getStatus()));
+    const started = Date.now();
+    // 7 s scaled to 70 ms.
+    const { errors, events } = subscribe(live, session, { waitScale: 0.01 });
+    await until(() => FakeSocket.sockets[1]?.subscriptions.length === 1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+    expect(statuses).toContain('reconnecting');
+    expect(errors).toEqual([]);
+    FakeSocket.sockets[1]!.event({ notificationAdded: { __typename: 'Notification', id: 'n1' } });
+    await until(() => events.length === 1);
+  });
+
+  it('subscribes again when a subscribe was answered RATE_LIMITED, after its retryAfter', async () => {
+    const session = fakeSession();
+    let refused = 0;
+    FakeSocket.onSubscribe = (socket, id) => {
+      if (refused++ > 0) return;
+      socket.reply({ type: 'error', id, payload: [{ message: 'Too many requests: try again in 2 s.', extensions: { code: 'RATE_LIMITED', retryAfter: 2 } }] });
+    };
+    live = createLiveConnection(session, { url: 'ws://shutter/graphql', webSocketImpl: FakeSocket, retryDelayMs: () => 20 });
+    const { errors } = subscribe(live, session, { waitScale: 0.01 });
+    await until(() => refused === 2);
+    expect(errors).toEqual([]);
+    expect(FakeSocket.sockets).toHaveLength(1);
+  });
+
+  it('takes the wait from the refusal, within 1 s and 5 min, and waits out nothing else', () => {
+    expect(rateLimitWaitMs({ code: CLOSE_TOO_MANY, reason: 'Too many connections: retry in 12 s' })).toBe(12_000);
+    expect(rateLimitWaitMs({ code: CLOSE_TOO_MANY, reason: '' })).toBe(30_000);
+    expect(rateLimitWaitMs([{ message: 'x', extensions: { code: 'RATE_LIMITED', retryAfter: 0 } }])).toBe(1_000);
+    expect(rateLimitWaitMs([{ message: 'x', extensions: { code: 'RATE_LIMITED', retryAfter: 9_999 } }])).toBe(300_000);
+    // Too many subscriptions on one socket: waiting does not cure it.
+    expect(rateLimitWaitMs([{ message: 'At most 50 subscriptions per connection.', extensions: { code: 'RATE_LIMITED' } }])).toBeNull();
+    expect(rateLimitWaitMs({ code: CLOSE_UNAUTHORIZED, reason: 'Unauthorized' })).toBeNull();
+    expect(rateLimitWaitMs(new Error('boom'))).toBeNull();
   });
 });

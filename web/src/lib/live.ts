@@ -8,9 +8,11 @@
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import type { SessionManager } from './session.ts';
 
-/** Close codes of the gateway (gateway/src/subscriptions.ts). */
+/** Close codes of the gateway (gateway/src/live/auth.ts). */
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_TOKEN_EXPIRED = 4403;
+/** The rate limit: too many connections for this user (graphql-ws gives up on it; apollo.ts waits). */
+export const CLOSE_TOO_MANY = 4429;
 /** graphql-ws's idiom for "reconnect now" (a code it retries). */
 const CLOSE_RESTART = 4205;
 

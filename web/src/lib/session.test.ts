@@ -128,6 +128,21 @@ describe('restoring the session on page load', () => {
     expect(script).toContain(`credentials: 'same-origin'`);
   });
 
+  it('waits as long as the rate limit asks before it tries again, and says why meanwhile', async () => {
+    const server = fakeAuthServer();
+    const limited: AuthResult = { ok: false, errors: [{ message: 'Too many requests: try again in 20 s.', extensions: { code: 'RATE_LIMITED', retryAfter: 20 } }] };
+    server.answerRefresh(() => limited);
+    const session = manager(server);
+    await session.restore();
+    expect(session.getSnapshot()).toEqual({ status: 'restoring', problem: 'Too many requests: try again in 20 s.' });
+    server.answerRefresh(() => server.session(15 * MINUTE));
+    await vi.advanceTimersByTimeAsync(19_000);
+    expect(server.refreshes()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(server.refreshes()).toBe(2);
+    expect(session.getSnapshot()).toMatchObject({ status: 'signedIn' });
+  });
+
   it('keeps trying, and says why, while the server cannot be reached', async () => {
     const server = fakeAuthServer();
     server.answerRefresh(() => 'offline');

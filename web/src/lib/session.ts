@@ -47,11 +47,21 @@ export interface SessionEnvironment {
 
 /** A refresh that failed for a reason other than the server refusing it: try again later. */
 export class SessionUnavailableError extends Error {
-  constructor(message: string) {
+  /** `retryAfterMs`: when the server said to ask again (its rate limit), if it did. */
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null = null,
+  ) {
     super(message);
     this.name = 'SessionUnavailableError';
   }
 }
+
+/** The wait a RATE_LIMITED refusal asks for (extensions.retryAfter, seconds), in ms. */
+const retryAfterMsOf = (errors: AuthError[]): number | null => {
+  const seconds = errors.find((e) => e.extensions?.code === 'RATE_LIMITED')?.extensions?.retryAfter;
+  return typeof seconds === 'number' && seconds >= 0 ? Math.max(1, seconds) * 1000 : null;
+};
 
 /** How long before expiry the token is refreshed: a fifth of its life, between 5 s and 60 s. */
 export const refreshLead = (lifetimeMs: number) => Math.min(60_000, Math.max(5_000, lifetimeMs / 5));
@@ -103,7 +113,8 @@ export class SessionManager {
       // The server is unreachable: keep "restoring", say why, and try again with backoff.
       const message = error instanceof Error ? error.message : String(error);
       this.set({ status: 'restoring', problem: message });
-      const delay = RETRY_DELAYS_MS[Math.min(this.restoreAttempt++, RETRY_DELAYS_MS.length - 1)]!;
+      const backoff = RETRY_DELAYS_MS[Math.min(this.restoreAttempt++, RETRY_DELAYS_MS.length - 1)]!;
+      const delay = error instanceof SessionUnavailableError && error.retryAfterMs !== null ? error.retryAfterMs : backoff;
       this.timer = setTimeout(() => void this.restore(), delay);
     }
   }
@@ -190,9 +201,11 @@ export class SessionManager {
       return null;
     }
     const message = result.errors.map((e) => e.message).join(' ');
-    // Keep the session and try again soon: the token may still be good for a while.
-    if (this.state.status === 'signedIn') this.schedule(RETRY_DELAYS_MS[2]!);
-    throw new SessionUnavailableError(message);
+    const retryAfterMs = retryAfterMsOf(result.errors);
+    // Keep the session and try again soon (or when the rate limit says): the token may still be
+    // good for a while.
+    if (this.state.status === 'signedIn') this.schedule(retryAfterMs ?? RETRY_DELAYS_MS[2]!);
+    throw new SessionUnavailableError(message, retryAfterMs);
   }
 
   private async start(path: string, body: unknown): Promise<AuthResult> {
