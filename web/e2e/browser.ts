@@ -61,6 +61,19 @@ export async function person(browser: Browser, baseURL: string, options: { viewp
   return someone;
 }
 
+/** A link of the app's navigation (or any link) by its accessible name. */
+export const nav = (page: Page, name: string | RegExp) => page.getByRole('link', { name }).first();
+
+/** Signs up through the page, as a person would, and lands on the feed. */
+export async function signUp(page: Page, who: { username: string; email: string; password: string }) {
+  await page.goto('/signup');
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL('/');
+}
+
 /** Throws with every problem collected (and forgets them): a test calls it after each step. */
 export function expectNoProblems(...people: Person[]) {
   const problems = people.flatMap((p) => p.problems.splice(0));

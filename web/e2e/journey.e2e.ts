@@ -12,10 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptWebPush, graphql, newTestBrowser, subscriptionOf } from '@shutter/testing';
-import { DESKTOP, PHONE, expectAccessible, expectNoProblems, launchChromium, person, screenshot, swipeLeft, throttleUploads, type Person } from './browser.ts';
+import { DESKTOP, PHONE, expectAccessible, expectNoProblems, launchChromium, nav, person, screenshot, signUp, swipeLeft, throttleUploads, type Person } from './browser.ts';
 import { hasExif, photo, type Photo } from './photos.ts';
 import { startInstallation, type Installation } from './stack.ts';
 
@@ -68,17 +68,6 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (pushService ? pushService.close(() => resolve()) : resolve()));
   if (files) rmSync(files, { recursive: true, force: true });
 });
-
-const nav = (page: Page, name: string | RegExp) => page.getByRole('link', { name }).first();
-
-async function signUp(page: Page, who: typeof a) {
-  await page.goto('/signup');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.waitForURL('/');
-}
 
 describe('the journey', () => {
   it('1a. two people sign up, with the server’s errors in words beside the field', async () => {
