@@ -67,8 +67,8 @@ export const nav = (page: Page, name: string | RegExp) => page.getByRole('link',
 /** Signs up through the page, as a person would, and lands on the feed. */
 export async function signUp(page: Page, who: { username: string; email: string; password: string }) {
   await page.goto('/signup');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Email', { exact: true }).fill(who.email);
+  await page.getByLabel('Username', { exact: true }).fill(who.username);
   await page.getByLabel('Password', { exact: true }).fill(who.password);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.waitForURL('/');
