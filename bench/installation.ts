@@ -39,12 +39,15 @@ export function rssOf(pid: number): number {
 }
 
 export async function startInstallation(name: string, options: { portBase?: number; env?: Record<string, string> } = {}): Promise<Installation> {
-  const portBase = options.portBase ?? 4100;
+  // BENCH_PORT_OFFSET moves every installation's ports and Redis prefix, so two benchmarks (or two
+  // checkouts) can run at once on one machine.
+  const offset = Number(process.env.BENCH_PORT_OFFSET ?? 0);
+  const portBase = (options.portBase ?? 4100) + offset;
   const dataDir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   // As root, Postgres runs as the postgres user: it can enter the directory, so the cluster stays in
   // it (not under /var/lib/shutter, where it would outlive the benchmark).
   chmodSync(dataDir, 0o755);
-  const prefix = `bench-${name}`;
+  const prefix = offset ? `bench-${name}-${offset}` : `bench-${name}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SHUTTER_DATA_DIR: dataDir,
