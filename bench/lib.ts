@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -74,4 +77,43 @@ export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 1
 
 export function progress(line: string) {
   process.stderr.write(`${line}\n`);
+}
+
+/** One figure of a benchmark, as `bench/README.md`'s table shows it. */
+export interface BenchFigure {
+  /** The workload, e.g. `feed through the gateway, 16 clients`. */
+  workload: string;
+  /** What is measured, e.g. `p99`, `throughput`, `gateway CPU per request`. */
+  metric: string;
+  value: number;
+  unit: string;
+  /** The goal, in words, where PERFORMANCE.md or an issue sets one (`< 50 ms`). */
+  target?: string;
+  /** Whether the goal is met, where one is set. */
+  met?: boolean;
+}
+
+/**
+ * Writes `bench/results/<name>.json`: the figures for the table, the details, and where and when
+ * they were taken (machine, load average, git revision), so a figure is never read out of context.
+ */
+export function writeResults(name: string, figures: BenchFigure[], details: Record<string, unknown>): void {
+  let revision = 'unknown';
+  let dirty = false;
+  try {
+    revision = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+  } catch {
+    // Not a git checkout (a tarball): the revision stays unknown.
+  }
+  const record = {
+    name,
+    date: new Date().toISOString(),
+    revision: dirty ? `${revision}+changes` : revision,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${platform()} ${release()}` },
+    loadAverage: loadavg().map((l) => round(l)),
+    figures,
+    details,
+  };
+  writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify(record, null, 2) + '\n');
 }
