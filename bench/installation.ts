@@ -4,6 +4,7 @@
  * processes a deployment has, not one event loop shared by all.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,21 @@ export interface Installation {
   /** `npm start`'s process group: every service, worker and the embedded Postgres are in it. */
   processGroup: number;
   stop(): Promise<void>;
+}
+
+/**
+ * Refuses to start over another installation: a port already taken would make this benchmark
+ * measure (or reuse the Postgres of) whatever holds it.
+ */
+async function assertPortsFree(name: string, ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (!free) throw new Error(`${name}: port ${port} is in use (another benchmark or npm start?); set BENCH_PORT_OFFSET to move this installation's ports`);
+  }
 }
 
 /** Resident memory of a process, in bytes (Linux). */
@@ -72,6 +88,7 @@ export async function startInstallation(name: string, options: { portBase?: numb
   const redisUrl =
     env.REDIS_URL ?? ((await pingRedis('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : `redis://127.0.0.1:${Number(env.SHUTTER_REDIS_PORT ?? 6390)}`);
   const postgresPort = Number(env.SHUTTER_PG_PORT);
+  await assertPortsFree(name, [portBase, portBase + 1, portBase + 2, portBase + 3, portBase + 4, portBase + 10, postgresPort]);
   progress(`${name}: npm start on ports ${portBase}-${portBase + 4} (data in ${dataDir})…`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
