@@ -55,8 +55,8 @@ const quiet = () => pino({ level: 'error' }, pino.destination(2));
 /** The Redis the installation will use, if it is running already (as ensureRedis finds it). */
 const existingRedis = process.env.REDIS_URL ?? ((await pingRedis('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : null);
 if (existingRedis) {
-  const leftovers = await cleanRedisPrefix(existingRedis, 'bench-feed');
-  if (leftovers > 0) progress(`removed ${leftovers} keys left under bench-feed: by an earlier run`);
+  const leftovers = await cleanRedisPrefix(existingRedis, process.env.BENCH_PORT_OFFSET ? `bench-feed-${process.env.BENCH_PORT_OFFSET}` : 'bench-feed');
+  if (leftovers > 0) progress(`removed ${leftovers} keys left by an earlier run`);
 }
 
 // ---------------------------------------------------------------------------------------------
