@@ -33,7 +33,7 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { createAccessTokenIssuer, signRequest } from '@shutter/auth';
 import { newId } from '@shutter/db';
-import { createRedisConnection, eventCatalogue } from '@shutter/events';
+import { createRedisConnection, eventCatalogue, queuePrefix } from '@shutter/events';
 import { createFeedDeps, feedDatabase, loadFeedConfig, type TimelineStore } from '@shutter/feed';
 import { pingRedis } from '@shutter/local-infra';
 import { loadGatewayConfig } from '../gateway/src/config.ts';
@@ -126,7 +126,7 @@ try {
   closers.push({ name: 'queue connection', close: async () => queueConnection.disconnect() });
   // Every queue the fan-out and its consequences run through: the feed's, media's (uploads), users' (pushes).
   const WATCHED = [...new Set(Object.values(eventCatalogue).flatMap((e) => [...e.queues])), 'users.push-deliver'];
-  const queues = new Map(WATCHED.map((name) => [name, new Queue(name, { connection: queueConnection, prefix: PREFIX })]));
+  const queues = new Map(WATCHED.map((name) => [name, new Queue(name, { connection: queueConnection, prefix: queuePrefix(PREFIX, name) })]));
   closers.push({ name: 'queues', close: () => Promise.all([...queues.values()].map((q) => q.close())) });
   const postCreatedQueue = queues.get('feed.post-created')!;
   const issuer = await createAccessTokenIssuer(installation.secrets.accessTokenPrivateKey, 6 * 3600);

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { queuePrefix } from '@shutter/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, duplicates, kindOf, liveClient, probe, slowest, startPushService, tally, type Answer } from './client.ts';
 import { report, sleep, startShutter, waitFor, type Shutter } from './harness.ts';
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 /** A queue of the installation, as an operator's tool sees it (to hold its jobs back). */
 function queue(name: string): Queue {
-  const q = new Queue(name, { connection: { url: shutter.redis.url, maxRetriesPerRequest: null }, prefix: shutter.prefix });
+  const q = new Queue(name, { connection: { url: shutter.redis.url, maxRetriesPerRequest: null }, prefix: queuePrefix(shutter.prefix, name) });
   q.on('error', () => undefined);
   queues.push(q);
   return q;

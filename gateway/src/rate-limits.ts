@@ -10,7 +10,7 @@ import {
   type GraphQLObjectType,
   type SelectionSetNode,
 } from 'graphql';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '@shutter/service';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '@shutter/service';
 import type { GatewayContext } from './context.ts';
@@ -73,7 +73,7 @@ interface Bucket {
  * outage of everything), and a password guesser still meets a limit per process instead of none.
  */
 export class RateLimits {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly buckets = new Map<BucketName, Bucket>();
   private lastWarning = 0;
 
@@ -81,7 +81,7 @@ export class RateLimits {
     settings: Record<BucketName, RateLimitSetting | null>,
     private readonly options: { redisUrl: string; prefix: string; commandTimeoutMs: number; logger: Logger },
   ) {
-    this.redis = new Redis(options.redisUrl, {
+    this.redis = connectRedis(options.redisUrl, {
       enableOfflineQueue: false,
       commandTimeout: options.commandTimeoutMs,
       maxRetriesPerRequest: 0,

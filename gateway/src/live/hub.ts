@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { createRequestRedisConnection, type Logger } from '@shutter/service';
+import { createRequestRedisConnection, type Logger, type RedisClient } from '@shutter/service';
 
 /** One listener's channels: changed as the owner says (a refresh), closed when it ends. */
 export interface HubListener {
@@ -15,7 +14,7 @@ export interface HubListener {
  * client once: through the gateway its socket is on.
  */
 export class LiveHub {
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
   /** Channels whose UNSUBSCRIBE could not be sent (Redis was away): sent once it is back. */
   private readonly unsubscribeLater = new Set<string>();
@@ -37,7 +36,7 @@ export class LiveHub {
   }
 
   /** Its Redis connection (readiness checks it). */
-  get redis(): Redis {
+  get redis(): RedisClient {
     return this.subscriber;
   }
 

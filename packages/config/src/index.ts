@@ -57,13 +57,44 @@ function withFileValues(schema: z.ZodObject, source: Record<string, string | und
   return env;
 }
 
+/** Where the installation's Redis is: one server, or a Redis Cluster given by some of its nodes. */
+export type RedisTarget =
+  | { kind: 'server'; url: string }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[]; username?: string; password?: string; tls: boolean };
+
+/**
+ * REDIS_URL's two forms: `redis://` / `rediss://` (one server, as ioredis reads it), or
+ * `redis-cluster://[user:password@]host:port,host:port,...` (`rediss-cluster://` with TLS): a
+ * Redis Cluster, found from any of the nodes listed (the client learns the rest from them). Null
+ * when it is neither.
+ */
+export function parseRedisUrl(url: string): RedisTarget | null {
+  if (/^rediss?:\/\/\S*$/.test(url)) return { kind: 'server', url };
+  const cluster = /^(rediss?)-cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^@/]+?)\/?$/.exec(url);
+  if (!cluster) return null;
+  const nodes = cluster[4]!.split(',').map((node) => /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(node.trim()));
+  if (nodes.some((node) => !node || Number(node[2]) > 65535)) return null;
+  const decode = (part: string | undefined) => (part ? decodeURIComponent(part) : undefined);
+  return {
+    kind: 'cluster',
+    nodes: nodes.map((node) => ({ host: node![1]!.replace(/^\[|\]$/g, ''), port: Number(node![2]) })),
+    username: decode(cluster[2]),
+    password: decode(cluster[3]),
+    tls: cluster[1] === 'rediss',
+  };
+}
+
 /** Common env fields. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   url: () => z.url({ message: 'must be a URL' }),
   postgresUrl: () =>
     z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
-  redisUrl: () => z.string().regex(/^rediss?:\/\//, { message: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
+  redisUrl: () =>
+    z
+      .string()
+      .refine((url) => parseRedisUrl(url) !== null, { message: 'must be a redis:// URL, or redis-cluster://host:port,host:port for a Redis Cluster' })
+      .default('redis://127.0.0.1:6379'),
   secret: (minLength = 32) => z.string().min(minLength, { message: `must be at least ${minLength} characters` }),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'production', 'test']).default('development'),

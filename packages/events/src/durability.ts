@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 
 interface Logger {
   info(obj: object, msg?: string): void;
@@ -13,7 +13,7 @@ interface Logger {
  * beats finding out from the reconciler's log. A Redis that refuses CONFIG (managed services
  * often do) cannot be checked, and says so.
  */
-export async function checkRedisDurability(redis: Redis, log: Logger): Promise<{ eviction: string; appendonly: string; save: string } | null> {
+export async function checkRedisDurability(redis: RedisClient, log: Logger): Promise<{ eviction: string; appendonly: string; save: string } | null> {
   let settings: Record<string, string>;
   try {
     const reply = (await redis.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];

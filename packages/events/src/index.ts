@@ -5,3 +5,4 @@ export * from './queues.ts';
 export * from './workers.ts';
 export * from './inbox.ts';
 export * from './durability.ts';
+export * from './redis.ts';

@@ -1,21 +1,21 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { QueueName } from './catalogue.ts';
-
-/**
- * For BullMQ and workers: no retry limit, and commands wait in the offline queue while Redis is
- * away, so a job's work goes on where it stopped once Redis is back (BullMQ requires this for its
- * blocking connections).
- */
-export function createRedisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
-}
 
 /** Options every queue shares: the prefix isolates an installation (and each test file). */
 export interface QueueSettings {
   connection: ConnectionOptions;
+  /** The installation's prefix (QUEUE_PREFIX); each queue's BullMQ prefix is queuePrefix() of it. */
   prefix: string;
 }
+
+/**
+ * The BullMQ prefix of one queue: the installation's prefix, then the queue's name as a hash tag,
+ * `<prefix>:{<queue>}` (keys `<prefix>:{<queue>}:<queue>:wait`, ...). BullMQ's scripts take several
+ * keys of a queue at once, which a Redis Cluster allows only within one hash slot; the tag puts a
+ * queue's keys in one slot, and different queues in different slots (spread over the masters). The
+ * same on a single server, so that there is one layout. Every Queue, Worker and QueueEvents uses it.
+ */
+export const queuePrefix = (prefix: string, queue: string): string => `${prefix}:{${queue}}`;
 
 /** Retries with backoff; completed jobs are trimmed, but kept long enough to de-duplicate re-sends. */
 export const DEFAULT_JOB_OPTIONS = {
@@ -26,5 +26,5 @@ export const DEFAULT_JOB_OPTIONS = {
 } as const;
 
 export function createQueue(name: QueueName | string, settings: QueueSettings): Queue {
-  return new Queue(name, { connection: settings.connection, prefix: settings.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  return new Queue(name, { connection: settings.connection, prefix: queuePrefix(settings.prefix, name), defaultJobOptions: DEFAULT_JOB_OPTIONS });
 }

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
 import { eventCatalogue, jobOptionsOf, type EventName } from './catalogue.ts';
 import { createQueue, type QueueSettings } from './queues.ts';
+import type { RedisClient } from './redis.ts';
 
 export const OUTBOX_CHANNEL = 'outbox';
 
@@ -125,7 +125,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     let readded = 0;
     for (const [name, queueRows] of byQueue) {
       const queue = queueFor(name);
-      const client = (await queue.client) as unknown as Redis;
+      const client = (await queue.client) as unknown as RedisClient;
       const pipeline = client.pipeline();
       for (const row of queueRows) pipeline.exists(queue.toKey(row.id)).zscore(queue.keys.completed!, row.id);
       const replies = (await pipeline.exec()) ?? [];

@@ -1,6 +1,7 @@
 import { Worker, type ConnectionOptions, type Job, type WorkerOptions } from 'bullmq';
 import { eventCatalogue } from './catalogue.ts';
 import type { Inbox } from './inbox.ts';
+import { queuePrefix } from './queues.ts';
 
 /**
  * How BullMQ notices a worker that died with a job (SIGKILL, a crash, a lost machine), so the job
@@ -71,7 +72,7 @@ export function startQueueWorkers<Q extends string>(handlers: Record<Q, (job: Jo
   return (Object.keys(handlers) as Q[]).map((queue) => {
     const worker = new Worker(queue, run(queue), {
       connection: settings.connection,
-      prefix: settings.prefix,
+      prefix: queuePrefix(settings.prefix, queue),
       lockDuration: LOCK_DURATION_MS,
       stalledInterval: STALLED_INTERVAL_MS,
       maxStalledCount: MAX_STALLED_COUNT,

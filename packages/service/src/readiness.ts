@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@shutter/events';
 import type { Sql } from '@shutter/db';
 import { json, type HttpResponse } from './http-server.ts';
 
@@ -81,7 +81,7 @@ export const postgresDependency = (sql: Sql, required = true): Dependency => ({
 });
 
 /** A Redis the process uses (give it a client with a command timeout, or the check waits for its reconnect). */
-export const redisDependency = (redis: Redis, required: boolean): Dependency => ({
+export const redisDependency = (redis: RedisClient, required: boolean): Dependency => ({
   name: 'redis',
   required,
   check: async () => {

@@ -1,5 +1,8 @@
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '@shutter/events';
 import type { Logger } from 'pino';
+
+// The gateway's Redis clients (rate limits, live) are made with these too.
+export { connectRedis, type RedisClient };
 
 /** How long a command on a request path may take before it counts as failed (Redis answers in well under 1 ms). */
 export const REQUEST_REDIS_COMMAND_TIMEOUT_MS = 500;
@@ -10,8 +13,8 @@ export const REQUEST_REDIS_COMMAND_TIMEOUT_MS = 500;
  * queue, so nothing piles up in memory during an outage), so that the caller can fall back or
  * answer "unavailable" instead of holding the request. It reconnects on its own, every 0.2 s to 2 s.
  */
-export function createRequestRedisConnection(url: string, log?: Pick<Logger, 'warn'>): Redis {
-  const redis = new Redis(url, {
+export function createRequestRedisConnection(url: string, log?: Pick<Logger, 'warn'>): RedisClient {
+  const redis = connectRedis(url, {
     commandTimeout: REQUEST_REDIS_COMMAND_TIMEOUT_MS,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -32,8 +35,8 @@ export function createRequestRedisConnection(url: string, log?: Pick<Logger, 'wa
  * True when a Redis command failed because Redis is unreachable or too slow (rather than because
  * the command is wrong): the caller's cue to fall back.
  */
-export function isRedisUnavailable(e: unknown, redis?: Redis): boolean {
+export function isRedisUnavailable(e: unknown, redis?: RedisClient): boolean {
   if (redis && redis.status !== 'ready') return true;
   const message = e instanceof Error ? e.message : '';
-  return /Command timed out|Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|LOADING/i.test(message);
+  return /Command timed out|Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|LOADING|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|None of startup nodes|Failed to refresh slots/i.test(message);
 }

@@ -1,7 +1,6 @@
 import type { Job, Worker, WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Sql } from '@shutter/db';
-import { checkRedisDurability, createInbox, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay } from '@shutter/events';
+import { checkRedisDurability, createInbox, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay, type RedisClient } from '@shutter/events';
 import { withDeadline } from './deadline.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startWorkerHealth, within, type WorkerHealth } from './worker-health.ts';
@@ -14,7 +13,7 @@ const JOBS_GRACE_MS = 3000;
 
 /** What a worker's setup gets: the BullMQ connection it may share (its own queues), and the log. */
 export interface WorkerSetupContext {
-  connection: Redis;
+  connection: RedisClient;
   logger: Logger;
 }
 

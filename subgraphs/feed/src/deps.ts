@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@shutter/events';
 import { SocialGraphClient } from '@shutter/contracts';
 import type { FeedConfig } from './config.ts';
 import type { FeedDb } from './db/index.ts';
@@ -9,7 +9,7 @@ import { TimelineStore } from './timelines.ts';
 /** What the feed's domain functions work with; the service and the worker each build one. */
 export interface FeedDeps {
   db: FeedDb;
-  redis: Redis;
+  redis: RedisClient;
   timelines: TimelineStore;
   followedCelebrities: FollowedCelebritiesStore;
   socialGraph: SocialGraphClient;
@@ -18,7 +18,7 @@ export interface FeedDeps {
   maxPosts: number;
 }
 
-export function createFeedDeps(config: FeedConfig, db: FeedDb, redis: Redis): FeedDeps {
+export function createFeedDeps(config: FeedConfig, db: FeedDb, redis: RedisClient): FeedDeps {
   const live = new LiveChannels(config.QUEUE_PREFIX);
   const ttlSeconds = config.TIMELINE_TTL_DAYS * 86_400;
   return {

@@ -1,5 +1,6 @@
 import { LIVE_REFRESH, liveEvent } from '@shutter/contracts';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import { groupBySlot, type RedisClient } from '@shutter/events';
 
 /**
  * Which celebrities each reader follows, for the merge at read and for their live channels: a Redis
@@ -44,7 +45,8 @@ return redis.call('SREM', KEYS[1], ARGV[1])
  * if it exists, and on their live feed channel the post that made the author one (it is not fanned
  * out, and their subscriptions do not listen on the author's channel yet), then a refresh so that
  * they do from now on. ARGV: the author, the event message, the refresh message, the channel
- * prefix, the length of the keys' prefix.
+ * prefix, the length of the keys' prefix. Its keys share a hash slot on a Redis Cluster (promote
+ * calls it per slot there).
  */
 const PROMOTE = `
 for i = 1, #KEYS do
@@ -70,7 +72,7 @@ export class FollowedCelebritiesStore {
   private readonly keyPrefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly settings: { prefix: string; ttlSeconds: number; feedChannelPrefix: string },
   ) {
     this.keyPrefix = `${settings.prefix}:followed-celebrities:`;
@@ -113,17 +115,12 @@ export class FollowedCelebritiesStore {
     await this.redis.celebritiesRemove(this.key(userId), celebrityId);
   }
 
-  /** A page of an author's followers, told the author is now a celebrity (one script call). */
+  /** A page of an author's followers, told the author is now a celebrity (one script call; on a cluster one per hash slot). */
   async promote(followerIds: string[], authorId: string, postId: string): Promise<void> {
-    if (followerIds.length === 0) return;
-    await this.redis.celebritiesPromote(
-      followerIds.length,
-      ...followerIds.map((id) => this.key(id)),
-      authorId,
-      liveEvent(postId),
-      LIVE_REFRESH,
-      this.settings.feedChannelPrefix,
-      this.keyPrefix.length,
+    const groups = groupBySlot(this.redis, followerIds.map((id) => this.key(id)));
+    const event = liveEvent(postId);
+    await Promise.all(
+      groups.map((keys) => this.redis.celebritiesPromote(keys.length, ...keys, authorId, event, LIVE_REFRESH, this.settings.feedChannelPrefix, this.keyPrefix.length)),
     );
   }
 }

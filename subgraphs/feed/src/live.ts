@@ -1,5 +1,5 @@
 import { LIVE_REFRESH, liveEvent } from '@shutter/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@shutter/events';
 
 /**
  * The feed's live channels (Redis pub/sub), named here and nowhere else: the gateway learns which
@@ -22,14 +22,14 @@ export class LiveChannels {
   }
 
   /** Tells a viewer's subscriptions to ask for their channels again (they followed or unfollowed a celebrity). */
-  async refreshFeed(redis: Redis, userIds: string[]): Promise<void> {
+  async refreshFeed(redis: RedisClient, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
     const pipeline = redis.pipeline();
     for (const id of userIds) pipeline.publish(this.feed(id), LIVE_REFRESH);
     await pipeline.exec();
   }
 
-  announceCelebrityPost(redis: Redis, authorId: string, postId: string) {
+  announceCelebrityPost(redis: RedisClient, authorId: string, postId: string) {
     return redis.publish(this.celebrity(authorId), liveEvent(postId));
   }
 }

@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, lt, lte, sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@shutter/events';
 import { liveEvent } from '@shutter/contracts';
 import { isId, newId } from '@shutter/db';
 import { emitEvent } from '@shutter/events';
@@ -21,7 +21,7 @@ export interface NewNotification {
 
 export interface NotificationDeps {
   db: FeedDb;
-  redis: Redis;
+  redis: RedisClient;
   live: LiveChannels;
 }
 

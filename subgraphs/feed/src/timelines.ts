@@ -1,5 +1,6 @@
 import { liveEvent } from '@shutter/contracts';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import { groupBySlot, type RedisClient } from '@shutter/events';
 
 /** A post in a timeline: its id, and its time in ms (the score). */
 export interface TimelineEntry {
@@ -17,9 +18,10 @@ const BUILT = '~built';
 const BUILDING = '~building';
 
 /**
- * Adds one post to many timelines in one round trip, but only to timelines that exist (built, or
- * being built): a missing one gets the post from Postgres when it is rebuilt. Keeps the cap. For
- * each timeline the post is new to, publishes the live message on the owner's feed channel.
+ * Adds one post to many timelines, but only to timelines that exist (built, or being built): a
+ * missing one gets the post from Postgres when it is rebuilt. Keeps the cap. For each timeline the
+ * post is new to, publishes the live message on the owner's feed channel. Its keys must share a
+ * hash slot on a Redis Cluster: addToMany calls it once per slot there, once in all on a server.
  */
 const ADD_TO_MANY = `
 local keep = tonumber(ARGV[3]) + 1
@@ -110,7 +112,7 @@ export class TimelineStore {
   private readonly keyPrefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly settings: TimelineSettings,
   ) {
     this.keyPrefix = `${settings.prefix}:timeline:`;
@@ -124,20 +126,19 @@ export class TimelineStore {
     return this.keyPrefix + userId;
   }
 
-  /** The fan-out's write: one script call for a page of followers. Returns how many got the post. */
-  addToMany(userIds: string[], entry: TimelineEntry): Promise<number> {
-    if (userIds.length === 0) return Promise.resolve(0);
+  /**
+   * The fan-out's write for a page of followers: one script call on a single server; on a cluster
+   * one per hash slot among their timelines, all sent at once. Returns how many got the post.
+   */
+  async addToMany(userIds: string[], entry: TimelineEntry): Promise<number> {
     const message = liveEvent(entry.postId);
-    return this.redis.timelineAddToMany(
-      userIds.length,
-      ...userIds.map((id) => this.key(id)),
-      entry.score,
-      entry.postId,
-      this.settings.maxPosts,
-      this.settings.liveChannelPrefix,
-      this.keyPrefix.length,
-      message,
+    const groups = groupBySlot(this.redis, userIds.map((id) => this.key(id)));
+    const added = await Promise.all(
+      groups.map((keys) =>
+        this.redis.timelineAddToMany(keys.length, ...keys, entry.score, entry.postId, this.settings.maxPosts, this.settings.liveChannelPrefix, this.keyPrefix.length, message),
+      ),
     );
+    return added.reduce((sum, n) => sum + n, 0);
   }
 
   addManyToOne(userId: string, entries: TimelineEntry[]): Promise<number> {
@@ -145,12 +146,20 @@ export class TimelineStore {
     return this.redis.timelineAddManyToOne(this.key(userId), this.settings.maxPosts, ...entries.flatMap((e) => [e.score, e.postId]));
   }
 
-  /** Removes posts from many timelines: one pipelined batch (ZREM of a missing key is a no-op). */
+  /**
+   * Removes posts from many timelines (ZREM of a missing key is a no-op): one pipelined batch on a
+   * server; on a cluster one per hash slot (a cluster pipeline must keep to one node), sent at once.
+   */
   async removeFromMany(userIds: string[], postIds: string[]): Promise<void> {
-    if (userIds.length === 0 || postIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const userId of userIds) pipeline.zrem(this.key(userId), ...postIds);
-    await pipeline.exec();
+    if (postIds.length === 0) return;
+    const groups = groupBySlot(this.redis, userIds.map((id) => this.key(id)));
+    await Promise.all(
+      groups.map((keys) => {
+        const pipeline = this.redis.pipeline();
+        for (const key of keys) pipeline.zrem(key, ...postIds);
+        return pipeline.exec();
+      }),
+    );
   }
 
   async isBuilt(userId: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { Queue, QueueEvents } from 'bullmq';
+import { queuePrefix } from '@shutter/events';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,8 +105,8 @@ describe('the fan-out worker', () => {
     const proxy = await startFaultyProxy(h.socialGraph.url, '/internal/follower-ids', 3);
     const worker = await startFeedWorker({ ...h.config, SOCIAL_GRAPH_URL: `${proxy.url}/graphql` }, { logger: pino({ level: 'silent' }) });
     const connection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-    const queue = new Queue('feed.post-created', { connection, prefix: h.config.QUEUE_PREFIX });
-    const events = new QueueEvents('feed.post-created', { connection: new Redis(testRedisUrl(), { maxRetriesPerRequest: null }), prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue('feed.post-created', { connection, prefix: queuePrefix(h.config.QUEUE_PREFIX, 'feed.post-created') });
+    const events = new QueueEvents('feed.post-created', { connection: new Redis(testRedisUrl(), { maxRetriesPerRequest: null }), prefix: queuePrefix(h.config.QUEUE_PREFIX, 'feed.post-created') });
     await events.waitUntilReady();
     try {
       const job = await queue.add(

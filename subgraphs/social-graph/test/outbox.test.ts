@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisConnection, type EventJob } from '@shutter/events';
+import { createRedisConnection, queuePrefix, type EventJob } from '@shutter/events';
 import { startSocialGraphWorker } from '../src/jobs/index.ts';
 import { startSocialGraphHarness, type SocialGraphHarness } from './helpers.ts';
 
@@ -15,8 +15,8 @@ const connection = () => createRedisConnection(h.config.REDIS_URL);
 beforeAll(async () => {
   h = await startSocialGraphHarness();
   worker = await startSocialGraphWorker(h.config, { logger: (await import('pino')).pino({ level: 'silent' }) });
-  created = new Queue('feed.follow-created', { connection: connection(), prefix: h.config.QUEUE_PREFIX });
-  deleted = new Queue('feed.follow-deleted', { connection: connection(), prefix: h.config.QUEUE_PREFIX });
+  created = new Queue('feed.follow-created', { connection: connection(), prefix: queuePrefix(h.config.QUEUE_PREFIX, 'feed.follow-created') });
+  deleted = new Queue('feed.follow-deleted', { connection: connection(), prefix: queuePrefix(h.config.QUEUE_PREFIX, 'feed.follow-deleted') });
   sql = postgres(h.socialGraphDatabase.url, { max: 1 });
 });
 
