@@ -50,8 +50,11 @@ export async function startStack(
     feedEnv?: Record<string, string>;
     mediaEnv?: Record<string, string>;
     gatewayEnv?: Record<string, string>;
+    /** Another Redis for the whole stack (a Redis Cluster's redis-cluster:// URL); the tests' shared one by default. */
+    redisUrl?: string;
   } = {},
 ): Promise<Stack> {
+  const redisUrl = options.redisUrl ?? testRedisUrl();
   const secrets = await createTestSecrets();
   // One prefix for the whole stack: its services share queues, as in one installation.
   const queuePrefix = testRedisPrefix();
@@ -62,7 +65,7 @@ export async function startStack(
     return created.url;
   };
   const usersConfig = usersTestConfig(await database(usersDatabase), secrets, {
-    REDIS_URL: testRedisUrl(),
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: queuePrefix,
     ...newTestVapidKeys(),
   });
@@ -74,7 +77,7 @@ export async function startStack(
       SOCIAL_GRAPH_PORT: '0',
       GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
       USERS_URL: `${users.url}/graphql`,
-      REDIS_URL: testRedisUrl(),
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'silent',
   });
@@ -86,7 +89,7 @@ export async function startStack(
     MEDIA_PORT: '0',
     MEDIA_STORAGE_DIR: storageDir,
     GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
-    REDIS_URL: testRedisUrl(),
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'silent',
     ...options.mediaEnv,
@@ -99,7 +102,7 @@ export async function startStack(
     GATEWAY_SIGNING_SECRET: secrets.GATEWAY_SIGNING_SECRET,
     SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
     MEDIA_URL: `${media.url}/graphql`,
-    REDIS_URL: testRedisUrl(),
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: 'silent',
     ...options.feedEnv,
@@ -114,7 +117,7 @@ export async function startStack(
       SOCIAL_GRAPH_URL: `${socialGraph.url}/graphql`,
       MEDIA_URL: `${media.url}/graphql`,
       FEED_URL: `${feed.url}/graphql`,
-      REDIS_URL: testRedisUrl(),
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'silent',
       ...ROOMY_RATE_LIMITS,
@@ -182,8 +185,8 @@ export async function startStack(
       await usersWorker.close();
       await users.close();
       for (const db of databases) await db.drop();
-      // Queues, timelines and channels of this stack's installation.
-      await dropRedisPrefix(queuePrefix);
+      // Queues, timelines and channels of this stack's installation (a Redis of the test's own goes with the test).
+      if (!options.redisUrl) await dropRedisPrefix(queuePrefix);
     },
   };
 }
