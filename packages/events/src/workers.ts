@@ -37,6 +37,47 @@ export interface QueueWorkersSettings<Q extends string> {
   options?: Partial<Record<Q, Partial<WorkerOptions>>>;
   /** The consumer's record of the events it has handled: an event handled before is skipped. */
   inbox?: Inbox;
+  /** Where the running jobs are kept, so that a stop can hand back those that do not finish. */
+  active?: ActiveJobs;
+}
+
+/**
+ * The jobs this process is running. A stop waits for them for a grace; those still running after
+ * it are handed back: moved to their queue's wait list at once (BullMQ's moveToWait, with the
+ * job's lock token), so that another worker, or this one restarted, takes them in a moment rather
+ * than once their lock has expired and the stalled-job check has seen it twice (up to 12 s). Their
+ * handlers are idempotent, so a job that ran partly here runs whole there.
+ */
+export class ActiveJobs {
+  private readonly jobs = new Set<Job>();
+
+  async run<T>(job: Job, work: () => Promise<T>): Promise<T> {
+    this.jobs.add(job);
+    try {
+      return await work();
+    } finally {
+      this.jobs.delete(job);
+    }
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  /** Hands back every job still running; resolves with how many went back (a job whose lock is already lost is not counted). */
+  async handBack(): Promise<number> {
+    const moved = await Promise.all(
+      [...this.jobs].map((job) =>
+        job.token
+          ? job.moveToWait(job.token).then(
+              () => 1,
+              () => 0,
+            )
+          : 0,
+      ),
+    );
+    return moved.reduce<number>((sum, n) => sum + n, 0);
+  }
 }
 
 /** The event id of an outbox job (the relay's job data); null for a job that is not an event. */
@@ -58,8 +99,9 @@ export function startQueueWorkers<Q extends string>(handlers: Record<Q, (job: Jo
     .flatMap((entry) => [...entry.queues] as string[])
     .filter((queue) => queue.startsWith(`${settings.service}.`) && !(queue in handlers));
   if (unhandled.length > 0) throw new Error(`${settings.service} worker: no handler for queue(s) ${unhandled.join(', ')}`);
-  const { inbox } = settings;
-  const run = (queue: Q) => async (job: Job) => {
+  const { inbox, active } = settings;
+  const run = (queue: Q) => (job: Job) => (active ? active.run(job, () => handle(queue, job)) : handle(queue, job));
+  const handle = async (queue: Q, job: Job) => {
     const eventId = eventIdOf(job);
     if (!inbox || !eventId) return handlers[queue](job);
     if (await inbox.has(queue, eventId)) return { skipped: 'already handled (inbox)' };

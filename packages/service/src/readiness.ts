@@ -1,4 +1,4 @@
-import type { RedisClient } from '@shutter/events';
+import type { RedisClient } from '@shutter/events/redis';
 import type { Sql } from '@shutter/db';
 import { json, type HttpResponse } from './http-server.ts';
 

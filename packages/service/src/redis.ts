@@ -1,4 +1,4 @@
-import { connectRedis, type RedisClient } from '@shutter/events';
+import { connectRedis, type RedisClient } from '@shutter/events/redis';
 import type { Logger } from 'pino';
 
 // The gateway's Redis clients (rate limits, live) are made with these too.

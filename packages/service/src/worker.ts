@@ -1,13 +1,14 @@
 import type { Job, Worker, WorkerOptions } from 'bullmq';
 import type { Sql } from '@shutter/db';
-import { checkRedisDurability, createInbox, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay, type RedisClient } from '@shutter/events';
+import { ActiveJobs, checkRedisDurability, createInbox, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay, type RedisClient } from '@shutter/events';
 import { withDeadline } from './deadline.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startWorkerHealth, within, type WorkerHealth } from './worker-health.ts';
 
 /**
  * On stop, how long running jobs may take to finish. Longer ones (a fan-out to 100,000 followers
- * takes about 8 s) are cut, and resume on another worker, or this one restarted, from their start.
+ * takes about 8 s) are handed back to their queue (ActiveJobs), and run on another worker, or this
+ * one restarted, from their start.
  */
 const JOBS_GRACE_MS = 3000;
 
@@ -95,6 +96,7 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
   const consumes = Object.keys(setup.handlers).length > 0;
   // What this consumer has handled, in its own database (the outbox reconciler may deliver again).
   const inbox = options.database && consumes ? createInbox(options.database.sql) : undefined;
+  const active = new ActiveJobs();
   workers = startQueueWorkers(setup.handlers, {
     service: options.service,
     connection,
@@ -102,6 +104,7 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
     log: logger,
     options: setup.queueOptions,
     inbox,
+    active,
   });
   let relay: OutboxRelay | null = null;
   if (options.relay) {
@@ -122,14 +125,18 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
       // an answer (503) rather than a refused connection.
       closing = true;
       // In order, each step bounded: a job or a task stuck on a Redis that is down must not hold
-      // the stop. A job cut short keeps its lock until it expires, and then runs again elsewhere
-      // (handlers are idempotent).
+      // the stop. A job still running after the grace is handed back to its queue, and runs again
+      // elsewhere (handlers are idempotent); one that cannot be (Redis away) keeps its lock until it
+      // expires, and then runs again elsewhere.
       await withDeadline(Promise.all(timers.map((stop) => stop())), 1000, () => logger.warn('periodic tasks did not finish in 1 s; stopping anyway'));
       // (BullMQ's close(true) cannot cut a close(false) under way short, so past the grace the
       // process simply goes on stopping; the process exit ends those jobs.)
-      await withDeadline(Promise.all(workers.map((w) => w.close())), JOBS_GRACE_MS, () =>
-        logger.warn(`jobs still running after ${JOBS_GRACE_MS / 1000} s; stopping without them (they run again once their lock expires)`),
-      );
+      await withDeadline(Promise.all(workers.map((w) => w.close())), JOBS_GRACE_MS, async () => {
+        const running = active.size;
+        let handedBack = 0;
+        await withDeadline(active.handBack().then((n) => (handedBack = n)), 1000, () => undefined);
+        logger.warn({ running, handedBack }, `jobs still running after ${JOBS_GRACE_MS / 1000} s; handed back to their queues, stopping without them`);
+      });
       if (relay) await withDeadline(relay.stop(), 1000, () => logger.warn('the outbox relay did not stop in 1 s; its batch is rolled back with the connection'));
       for (const close of setup.closes ?? []) await withDeadline(close(), 1000, () => undefined);
       await withDeadline(connection.quit(), 500, () => connection.disconnect());
