@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { eventCatalogue } from '../../packages/events/src/catalogue.ts';
+import { queuePrefix } from '../../packages/events/src/queues.ts';
 import { checkEnv, processOf } from './env.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -167,7 +168,7 @@ async function checkOverlay(overlay: string, secrets: K8sObject[]): Promise<{ pr
     const prefix = envValues(objects, target.spec.template.spec.containers[0]).QUEUE_PREFIX ?? 'shutter';
     const consumed = [...new Set(Object.values(eventCatalogue).flatMap((e) => e.queues as readonly string[]))].filter((q) => q.startsWith(`${service}.`)).sort();
     const counted = so.spec.triggers.map((t: any) => String(t.metadata?.listName)).sort();
-    const expected = consumed.map((q) => `${prefix}:${q}:wait`);
+    const expected = consumed.map((q) => `${queuePrefix(prefix, q)}:${q}:wait`);
     if (JSON.stringify(counted) !== JSON.stringify(expected)) say(`ScaledObject ${so.metadata.name} counts ${counted.join(', ')}; the ${service} worker consumes ${expected.join(', ')}`);
     if (consumed.length > 0 && so.spec.minReplicaCount === 0) say(`ScaledObject ${so.metadata.name}: minReplicaCount 0 would stop the outbox relay that queues its own jobs`);
   }

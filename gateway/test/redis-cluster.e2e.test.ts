@@ -91,8 +91,10 @@ describe.skipIf(!tools)('on a Redis Cluster of three masters', () => {
     for (const f of [...followers, author]) await expect.poll(async () => (await feedCaptions(f.token))[0], { timeout: 15_000 }).toBe('famous on a cluster');
     await expect.poll(() => feedAdded.map((m) => m.data?.feedPostAdded.caption), { timeout: 10_000 }).toEqual(['clustered', 'famous on a cluster']);
 
-    // The queues' keys are spread over the masters too (one slot per queue, by its {queue} tag).
+    // The queues' keys are spread over the masters too (one slot per queue, by its {queue} tag),
+    // and the gateway counted its rate limits in the cluster (not in its per-process fallback).
     expect((await mastersHolding(`${stack.queuePrefix}:{*`)).length).toBeGreaterThanOrEqual(2);
+    expect((await mastersHolding(`${stack.queuePrefix}:ratelimit:*`)).length).toBeGreaterThanOrEqual(1);
     console.log(`redis-cluster.e2e: the scenario took ${Math.round(performance.now() - started)} ms on the cluster`);
   }, 120_000);
 });
