@@ -13,6 +13,7 @@ import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live/hub.ts';
 import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
 import { startLiveServer } from './live/server.ts';
+import type { HydrationCounts } from './live/shared-hydration.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
 import { addressKey, ClientAddresses } from './client-address.ts';
 import { Safelist } from './safelist.ts';
@@ -64,6 +65,8 @@ export interface RunningGateway extends RunningHttpServer {
   liveConnections(): number;
   /** The Redis channels this process listens on for its sockets, with their subscription counts. */
   liveChannels(): Record<string, number>;
+  /** How many live-event hydrations have run, by kind: shared (once per event), viewer parts, full. */
+  liveHydrations(): HydrationCounts;
 }
 
 export async function startGateway(config: GatewayConfig, options: { logger?: Logger } = {}): Promise<RunningGateway> {
@@ -233,6 +236,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     graphqlUrl: `${http.url}/graphql`,
     liveConnections: live.connections,
     liveChannels: () => hub.channels(),
+    liveHydrations: live.hydrations,
     close: async () => {
       // Each step bounded (runMain's deadline is the backstop): sockets, then HTTP (its grace for
       // requests in flight), Apollo, the pools to the subgraphs, Redis.

@@ -4,7 +4,9 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenIssuer } from '@shutter/auth';
 import { newId } from '@shutter/db';
-import { dropRedisPrefix } from '@shutter/testing';
+import { Redis } from 'ioredis';
+import { liveEvent } from '@shutter/contracts';
+import { dropRedisPrefix, testRedisUrl } from '@shutter/testing';
 import type { RunningGateway } from '../src/gateway.ts';
 import { startStack, type Stack } from './stack.ts';
 
@@ -65,6 +67,26 @@ const settle = (userId: string, { topic = 'notifications', gateway = stack.gatew
     .poll(() => Object.entries(gateway.liveChannels()).find(([c]) => c.endsWith(`:live:${topic}:${userId}`))?.[1] ?? 0, { timeout: 10_000 })
     .toBe(subscriptions);
 
+/** The hydrations run since `before`, by kind. */
+const delta = (before: ReturnType<RunningGateway['liveHydrations']>) => {
+  const now = stack.gateway.liveHydrations();
+  return { shared: now.shared - before.shared, viewerParts: now.viewerParts - before.viewerParts, full: now.full - before.full };
+};
+
+/** A celebrity with these readers following (and reading their feed as one): one channel, every reader's subscription on it. */
+async function celebrityWithReaders(name: string, readers: number) {
+  const star = await stack.signUp(`${name}_star`);
+  const fans = [];
+  for (let i = 0; i < readers; i++) {
+    const fan = await stack.signUp(`${name}_${i}`);
+    await follow(fan.token, star.id);
+    fans.push(fan);
+  }
+  await stack.createPhotoPost(star.token, `${name} first`);
+  await becameCelebrity(fans[0]!.token, `${name} first`);
+  return { star, fans };
+}
+
 const NOTIFICATION_ADDED = `subscription {
   notificationAdded {
     kind
@@ -83,9 +105,12 @@ describe('subscriptions through the gateway', () => {
     const live = subscribe(client, NOTIFICATION_ADDED);
     await settle(author.id);
 
+    const before = stack.gateway.liveHydrations();
     await like(fan.token, postId);
     await expect.poll(() => live.messages.length, { timeout: 5_000 }).toBe(1);
     expect(live.errors).toEqual([]);
+    // A notification is one viewer's: its own full query, nothing shared.
+    expect(delta(before)).toEqual({ shared: 0, viewerParts: 0, full: 1 });
     expect(live.messages[0]).toEqual({
       data: {
         notificationAdded: {
@@ -182,6 +207,44 @@ describe('subscriptions through the gateway', () => {
     await settle(author.id, { topic: 'celebrity' });
     await stack.createPhotoPost(author.token, 'famous again');
     await expect.poll(() => live.messages.map((m) => m.data.feedPostAdded.caption), { timeout: 10_000 }).toEqual(['one follower', 'now famous', 'famous again']);
+  }, 40_000);
+
+  it('one celebrity post to many sockets is hydrated once, when the selection has no viewer field', async () => {
+    const { star, fans } = await celebrityWithReaders('shared_plain', 3);
+    const lives = fans.map((fan) => subscribe(connect(fan.token).client, 'subscription { feedPostAdded { id caption author { username } media { url } } }'));
+    await settle(star.id, { topic: 'celebrity', subscriptions: 3 });
+    const before = stack.gateway.liveHydrations();
+    const postId = await stack.createPhotoPost(star.token, 'to all at once');
+    await expect.poll(() => lives.map((l) => l.messages.length), { timeout: 10_000 }).toEqual([1, 1, 1]);
+    for (const live of lives) {
+      expect(live.messages[0]).toEqual({ data: { feedPostAdded: { id: postId, caption: 'to all at once', author: { username: 'shared_plain_star' }, media: [{ url: expect.stringMatching(/^http/) }] } } });
+    }
+    expect(delta(before)).toEqual({ shared: 1, viewerParts: 0, full: 0 });
+  }, 40_000);
+
+  it("shares a post's viewer-independent fields, while each viewer gets their own viewerHasLiked and followsViewer", async () => {
+    const { star, fans } = await celebrityWithReaders('shared_viewer', 2);
+    const [liker, other] = fans as [(typeof fans)[0], (typeof fans)[0]];
+    await follow(star.token, liker.id); // the star follows one of them back
+    const postId = await stack.createPhotoPost(star.token, 'liked by one');
+    await like(liker.token, postId);
+    await inFeed(liker.token, 'liked by one'); // its own announcement is over before anyone subscribes
+    const query = 'subscription { feedPostAdded { id viewerHasLiked caption ...A } } fragment A on Post { author { followsViewer username } likeCount }';
+    const [forLiker, forOther] = [liker, other].map((fan) => subscribe(connect(fan.token).client, query));
+    await settle(star.id, { topic: 'celebrity', subscriptions: 2 });
+    // The post announced again on the star's channel, as the feed does: one message, both sockets.
+    const channel = Object.keys(stack.gateway.liveChannels()).find((c) => c.endsWith(`:live:celebrity:${star.id}`))!;
+    const redis = new Redis(testRedisUrl());
+    const before = stack.gateway.liveHydrations();
+    await redis.publish(channel, liveEvent(postId));
+    redis.disconnect();
+    await expect.poll(() => [forLiker!.messages.length, forOther!.messages.length], { timeout: 10_000 }).toEqual([1, 1]);
+    const post = (viewerHasLiked: boolean, followsViewer: boolean) => ({ id: postId, viewerHasLiked, caption: 'liked by one', author: { followsViewer, username: 'shared_viewer_star' }, likeCount: 1 });
+    // Each in the order of the client's selection.
+    expect(JSON.stringify(forLiker!.messages[0])).toBe(JSON.stringify({ data: { feedPostAdded: post(true, true) } }));
+    expect(JSON.stringify(forOther!.messages[0])).toBe(JSON.stringify({ data: { feedPostAdded: post(false, false) } }));
+    // One shared execution; per viewer only the viewer fields.
+    expect(delta(before)).toEqual({ shared: 1, viewerParts: 2, full: 0 });
   }, 40_000);
 
   it('with two gateways, each client receives its own events once, through the gateway it is on', async () => {

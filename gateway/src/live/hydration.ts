@@ -100,3 +100,30 @@ export function hydrationValidator(validationRules: readonly ValidationRule[], p
     return errors;
   };
 }
+
+/** A subscription document as the gateway checked it: parsed once, validated against one schema. */
+export type CheckedDocument = { document: DocumentNode; errors: readonly GraphQLError[] } | { document: null; errors: readonly GraphQLError[] };
+
+/**
+ * Parses and validates subscription documents once per distinct text and schema (clients send the
+ * same few): a thousand sockets with one subscription share one AST, where each held its own, and
+ * skip a validation each. Bounded: past `maxCached` texts it starts again.
+ */
+export function subscriptionDocuments(validationRules: readonly ValidationRule[], parseOptions: ParseOptions = {}, maxCached = 1000) {
+  const checked = new Map<string, { schema: GraphQLSchema; result: CheckedDocument }>();
+  return (schema: GraphQLSchema, query: string): CheckedDocument => {
+    const hit = checked.get(query);
+    if (hit?.schema === schema) return hit.result;
+    let result: CheckedDocument;
+    try {
+      const document = parse(query, parseOptions);
+      // The same limits as HTTP operations (depth, cost, aliases, tokens), then the spec's rules.
+      result = { document, errors: validationFailed(validate(schema, document, [...specifiedRules, ...validationRules])) };
+    } catch (e) {
+      result = { document: null, errors: [new GraphQLError(e instanceof GraphQLError ? e.message : 'The operation does not parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    }
+    if (checked.size >= maxCached) checked.clear();
+    checked.set(query, { schema, result });
+    return result;
+  };
+}

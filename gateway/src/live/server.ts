@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, Kind, OperationTypeNode, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, getOperationAST, type ExecutionResult, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessTokenVerifier } from '@shutter/auth';
@@ -8,9 +8,10 @@ import { ServiceUnavailableError } from '@shutter/contracts';
 import { badInputStringError, findBadInputString, requestUrl, type InputStringLimits, type Logger } from '@shutter/service';
 import { CLOSE, closeSocket, socketAuthenticator, type SocketViewer } from './auth.ts';
 import { serveGraphQLWs } from './ws-adapter.ts';
-import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator, validationFailed } from './hydration.ts';
+import { EVENT_ID_VARIABLE, hydrationQuery, hydrationValidator, subscriptionDocuments } from './hydration.ts';
 import type { LiveHub } from './hub.ts';
 import { liveSubscription } from './subscription.ts';
+import { EventHydrator, hydrationPlanner, type HydrationPlan } from './shared-hydration.ts';
 import type { Safelist } from '../safelist.ts';
 import { rateLimitedError, rateLimitedMessage, rateLimitHeaders, type RateLimits } from '../rate-limits.ts';
 
@@ -50,8 +51,8 @@ export interface LiveServerOptions {
   hub: LiveHub;
   /** Asks the owner of a Subscription field what the viewer's subscription to it listens on; null for a field nobody owns. */
   route(field: string, viewerId: string): Promise<LiveRoute> | null;
-  /** Runs a query through the gateway as the viewer (the supergraph resolves it). */
-  hydrate(query: string, variables: Record<string, unknown>, viewerId: string): Promise<ExecutionResult>;
+  /** Runs a query through the gateway as the viewer, or anonymously (null: a part shared by many viewers). */
+  hydrate(query: string, variables: Record<string, unknown>, viewerId: string | null): Promise<ExecutionResult>;
   limits: LiveLimits;
   logger: Logger;
 }
@@ -59,12 +60,11 @@ export interface LiveServerOptions {
 interface Extra extends Record<PropertyKey, unknown> {
   viewer: SocketViewer;
   socket: WebSocket;
-  request: IncomingMessage;
 }
 
 interface SubscriptionPlan {
   field: string;
-  hydration: string;
+  hydration: HydrationPlan;
   channels: string[];
 }
 
@@ -82,6 +82,9 @@ export function startLiveServer(options: LiveServerOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (protocols) => handleProtocols(protocols) });
   const auth = socketAuthenticator(options.verifier, limits.connectionsPerUser);
   const validateHydration = hydrationValidator(options.validationRules, options.parseOptions);
+  const checkDocument = subscriptionDocuments(options.validationRules, options.parseOptions);
+  const planHydration = hydrationPlanner((query) => validateHydration(options.schema(), query).length === 0);
+  const hydrator = new EventHydrator(options.hydrate);
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = requestUrl(request.url).pathname;
@@ -157,15 +160,8 @@ export function startLiveServer(options: LiveServerOptions) {
           query = allowed.document;
         }
         const schema = options.schema();
-        let document: DocumentNode;
-        try {
-          document = parse(query, options.parseOptions);
-        } catch (e) {
-          return [new GraphQLError(e instanceof GraphQLError ? e.message : 'The operation does not parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-        }
-        // The same limits as HTTP operations (depth, cost, aliases, tokens), then the spec's rules.
-        const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
-        if (errors.length > 0) return validationFailed(errors);
+        const { document, errors } = checkDocument(schema, query);
+        if (!document || errors.length > 0) return errors;
         const badString = findBadInputString(document, payload.variables, options.inputStringLimits);
         if (badString) return [badInputStringError(badString)];
         const operation = getOperationAST(document, payload.operationName);
@@ -182,7 +178,7 @@ export function startLiveServer(options: LiveServerOptions) {
         const hydration = hydrationQuery(document, operation, root, route.hydrateWith);
         const hydrationErrors = validateHydration(schema, hydration);
         if (hydrationErrors.length > 0) return hydrationErrors;
-        const plan: SubscriptionPlan = { field: root.name.value, hydration, channels: route.channels };
+        const plan: SubscriptionPlan = { field: root.name.value, hydration: planHydration(hydration), channels: route.channels };
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? {}, contextValue: ctx, rootValue: plan };
       },
       subscribe: (args) => {
@@ -195,9 +191,9 @@ export function startLiveServer(options: LiveServerOptions) {
           hub,
           initialChannels: plan.channels,
           channels: async () => (await options.route(plan.field, viewerId))?.channels ?? plan.channels,
-          query: plan.hydration,
+          plan: plan.hydration,
           variables: (args.variableValues ?? {}) as Record<string, unknown>,
-          hydrate: options.hydrate,
+          hydrate: (hydration, eventId, variables, viewerId) => hydrator.hydrate(hydration, eventId, variables, viewerId),
           limits,
           logger,
         });
@@ -211,6 +207,8 @@ export function startLiveServer(options: LiveServerOptions) {
   return {
     wss,
     connections: () => wss.clients.size,
+    /** How many hydration executions have run, by kind (tests assert sharing with it). */
+    hydrations: () => ({ ...hydrator.counts }),
     async close() {
       options.server.off('upgrade', onUpgrade);
       await disposable.dispose();

@@ -4,8 +4,8 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import { CLOSE, closeSocket, type SocketViewer } from './auth.ts';
 import { eventQueue } from './event-queue.ts';
-import { EVENT_ID_VARIABLE } from './hydration.ts';
 import type { HubListener, LiveHub } from './hub.ts';
+import type { HydrationPlan } from './shared-hydration.ts';
 
 const HYDRATION_TIMEOUT_MS = 10_000;
 
@@ -16,10 +16,11 @@ export interface LiveSubscriptionOptions {
   /** The channels to listen on now: asked of the field's owner at start, and again on each refresh. */
   channels(): Promise<string[]>;
   initialChannels: string[];
-  /** The hydration query, and the client's variables. */
-  query: string;
+  /** The hydration query (split for sharing), and the client's variables. */
+  plan: HydrationPlan;
   variables: Record<string, unknown>;
-  hydrate(query: string, variables: Record<string, unknown>, viewerId: string): Promise<ExecutionResult>;
+  /** Resolves one event for the viewer (EventHydrator: shared with the other sockets that get it). */
+  hydrate(plan: HydrationPlan, eventId: string, variables: Record<string, unknown>, viewerId: string): Promise<ExecutionResult>;
   limits: { maxPendingEvents: number; maxBufferedBytes: number };
   logger: Logger;
 }
@@ -64,12 +65,13 @@ export function liveSubscription(options: LiveSubscriptionOptions): AsyncIterabl
         }
         const eventId = id;
         // A deadline, so a stuck subgraph costs this event, not the socket's whole queue.
-        const hydrated = viewer.chain.then(() =>
-          Promise.race([
-            options.hydrate(options.query, { ...options.variables, [EVENT_ID_VARIABLE]: eventId }, viewer.userId),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hydration timed out')), HYDRATION_TIMEOUT_MS).unref()),
-          ]),
-        );
+        const hydrated = viewer.chain.then(() => {
+          let deadline: NodeJS.Timeout | undefined;
+          return Promise.race([
+            options.hydrate(options.plan, eventId, options.variables, viewer.userId),
+            new Promise<never>((_, reject) => (deadline = setTimeout(() => reject(new Error('hydration timed out')), HYDRATION_TIMEOUT_MS).unref())),
+          ]).finally(() => clearTimeout(deadline));
+        });
         viewer.chain = hydrated.catch(() => undefined);
         let result: ExecutionResult;
         try {
