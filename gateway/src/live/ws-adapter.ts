@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { CloseCode, makeServer, MessageType, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '@shutter/service';
@@ -24,23 +23,33 @@ function messageType(data: string): string | null {
  * A frame over maxPayload is closed by `ws` itself with 1009.
  */
 export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(
-  options: ServerOptions<Record<string, unknown>, E & { socket: WebSocket; request: IncomingMessage }>,
+  options: ServerOptions<Record<string, unknown>, E & { socket: WebSocket }>,
   wss: WebSocketServer,
   keepAliveMs: number,
   logger: Logger,
 ) {
   const server = makeServer(options);
   wss.on('error', (err) => logger.error({ err }, 'live: the WebSocket server failed'));
-  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+  // Server pings; a socket that does not answer one before the next is gone (and proxies keep it
+  // open meanwhile). One timer for every socket, not one each: thousands of idle sockets cost no
+  // timers (a socket's first ping comes within one period of its opening).
+  const awaitingPong = new WeakSet<WebSocket>();
+  const keepAlive = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (awaitingPong.has(socket)) socket.terminate();
+      else {
+        awaitingPong.add(socket);
+        socket.ping();
+      }
+    }
+  }, keepAliveMs);
+  keepAlive.unref();
+  const answered = function (this: WebSocket) {
+    awaitingPong.delete(this);
+  };
+  wss.on('connection', (socket: WebSocket) => {
     socket.on('error', (err) => logger.debug({ err: { message: err.message } }, 'live: a socket failed (the client sent what it may not)'));
-    // Server pings; a socket that does not answer one before the next is gone (and proxies keep it open meanwhile).
-    let awaitingPong = false;
-    const keepAlive = setInterval(() => {
-      if (awaitingPong) return socket.terminate();
-      awaitingPong = true;
-      socket.ping();
-    }, keepAliveMs);
-    socket.on('pong', () => (awaitingPong = false));
+    socket.on('pong', answered);
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -66,16 +75,15 @@ export function serveGraphQLWs<E extends Record<PropertyKey, unknown>>(
             }
           }),
       },
-      { socket, request } as E & { socket: WebSocket; request: IncomingMessage },
+      // Not the upgrade request: nothing reads it later, and each socket would hold its headers.
+      { socket } as E & { socket: WebSocket },
     );
-    socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
-      void closed(code, String(reason));
-    });
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
   return {
     /** Closes every socket with 1001 (going away): clients reconnect, to another gateway if there is one. */
     async dispose() {
+      clearInterval(keepAlive);
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
