@@ -23,6 +23,14 @@ export interface SocketViewer {
   chain: Promise<unknown>;
 }
 
+/**
+ * Closes the socket (4403) when its token expires. Made here, not as an arrow in connect(): that
+ * arrow would keep connect()'s scope (the token, its claims, the params) alive until it fires.
+ */
+function closeWhenExpired(socket: WebSocket, expiresAt: Date): NodeJS.Timeout {
+  return setTimeout(() => closeSocket(socket, CLOSE.tokenExpired, 'Forbidden: access token expired'), Math.max(0, expiresAt.getTime() - Date.now()));
+}
+
 /** The token from connectionParams: `{ authorization: "Bearer <t>" }` or `{ accessToken: "<t>" }`. */
 function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | null {
   const authorization = params?.authorization ?? params?.Authorization;
@@ -53,8 +61,7 @@ export function socketAuthenticator(verifier: AccessTokenVerifier, connectionsPe
         return null;
       }
       connectionsByUser.set(claims.userId, count + 1);
-      const expiry = setTimeout(() => closeSocket(socket, CLOSE.tokenExpired, 'Forbidden: access token expired'), Math.max(0, claims.expiresAt.getTime() - Date.now()));
-      return { userId: claims.userId, expiry, chain: Promise.resolve() };
+      return { userId: claims.userId, expiry: closeWhenExpired(socket, claims.expiresAt), chain: Promise.resolve() };
     },
     disconnect(viewer: SocketViewer | undefined) {
       if (!viewer) return;

@@ -68,6 +68,14 @@ interface SubscriptionPlan {
   channels: string[];
 }
 
+/**
+ * A module-level function, not an arrow in the upgrade handler: that arrow would keep the handler's
+ * scope (the upgrade request and its headers) alive for as long as the socket is open.
+ */
+function destroyOnError(this: Duplex) {
+  this.destroy();
+}
+
 const badRequest = (message: string) => [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })];
 
 /**
@@ -94,7 +102,7 @@ export function startLiveServer(options: LiveServerOptions) {
     }
     // The socket is ours until the upgrade: a client that resets it while we ask Redis must not
     // become an unhandled 'error'.
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const address = options.clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
     options.rateLimits.consume([{ bucket: 'wsConnect', key: `ip:${address}` }]).then(
       (outcome) => {
@@ -136,6 +144,9 @@ export function startLiveServer(options: LiveServerOptions) {
         const viewer = await auth.connect(ctx.extra.socket, ctx.connectionParams);
         if (!viewer) return false;
         ctx.extra.viewer = viewer;
+        // Nothing reads them after this, and they hold the access token: not kept for the socket's
+        // life (about a kilobyte per idle socket, and no live tokens in a heap dump).
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         const outcome = await options.rateLimits.consume([{ bucket: 'wsConnect', key: `user:${viewer.userId}` }]);
         if (!outcome.allowed) {
           closeSocket(ctx.extra.socket, CLOSE.tooManyConnections, `Too many connections: retry in ${outcome.retryAfterSeconds} s`);
