@@ -170,7 +170,9 @@ for (const [selection, subscription] of Object.entries(SELECTIONS).filter(([name
   }
   await clients.close();
   const workload = `live fan-out: one post, ${FOLLOWERS.toLocaleString('en')} followers connected (${selection})`;
-  const worstLast = Math.max(...runs.map((r) => (r.delivered === FOLLOWERS ? r.lastMs : Infinity)));
+  // A socket whose subscription was refused (said above) cannot count; one that missed the post does.
+  const subscribed = clients.opened - clients.errors;
+  const worstLast = Math.max(...runs.map((r) => (r.delivered >= subscribed ? r.lastMs : Infinity)));
   figures.push(
     { workload, metric: `last socket (worst of ${RUNS} runs)`, value: Number.isFinite(worstLast) ? worstLast : -1, unit: 'ms', target: '< 1 s', met: worstLast < GOAL_MS },
     { workload, metric: `p50 socket (median of ${RUNS} runs)`, value: quantiles(runs.map((r) => r.fromPostMs.p50)).p50, unit: 'ms' },
