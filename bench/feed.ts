@@ -3,8 +3,8 @@
  * worker its own process, a fresh embedded Postgres, Redis at REDIS_URL or :6379, QUEUE_PREFIX
  * `bench-feed`, ports 4200-4204 unless FEED_BENCH_PORT_BASE says otherwise):
  *  1. fan-out latency: `createPost` (through the gateway) returns → the post is in EVERY
- *     follower's timeline, for authors with 1,000 / 10,000 / 100,000 followers seeded straight into
- *     social-graph's tables, along the real path (media createPost → outbox → media worker's relay
+ *     follower's timeline, for authors with 1,000 / 10,000 / 100,000 followers seeded through
+ *     social-graph's bulk seed module, along the real path (media createPost → outbox → media worker's relay
  *     → BullMQ feed.post-created → feed worker → social-graph's internal follower-ids endpoint →
  *     Redis). Targets: < 50 ms / < 200 ms / < 1 s.
  *  2. timeline inserts per second of the feed's own write path (TimelineStore.addToMany, 800 cap,
@@ -37,6 +37,7 @@ import { createFeedDeps, feedDatabase, loadFeedConfig, type TimelineStore } from
 import { pingRedis } from '@shutter/local-infra';
 import { loadGatewayConfig } from '../gateway/src/config.ts';
 import { startGateway } from '../gateway/src/gateway.ts';
+import { bulkInsertFollows } from '../subgraphs/social-graph/src/seed.ts';
 import { startInstallation } from './installation.ts';
 import { cleanRedisPrefix, cpuBetween, cpuLine, processSnapshot, progress, quantiles, round, timeIt, underLoad, writeResults, type BenchFigure } from './lib.ts';
 
@@ -252,7 +253,7 @@ try {
     token: string;
     followers: string[];
   }
-  /** An author with `count` followers (random ids), seeded straight into social-graph's tables; every follower's timeline made to exist. */
+  /** An author with `count` followers (random ids), seeded through social-graph's bulk seed module; every follower's timeline made to exist. */
   const seedAuthor = async (count: number): Promise<Author> => {
     const authorId = newId();
     // No users row: media takes the viewer id the gateway passes on, and the gateway checks only the token's signature.
@@ -263,13 +264,11 @@ try {
     // Distinct created_at: follower 0 is the oldest follow, so it is on the last page the fan-out reads.
     const base = SOCIAL_BASE + followEdges;
     followEdges += count;
-    for (const [i, chunk] of chunks(followers, 10_000).entries()) {
-      const rows = chunk.map((followerId, j) => ({ follower_id: followerId, followee_id: authorId, created_at: new Date(base + i * 10_000 + j) }));
-      await socialGraphSql`insert into follows ${socialGraphSql(rows)}`;
-      if (count >= 50_000) progress(`  follows: ${Math.min(count, (i + 1) * 10_000).toLocaleString()} / ${count.toLocaleString()}`);
-    }
-    await socialGraphSql`insert into follow_counts (user_id, follower_count) values (${authorId}, ${count})`;
-    await socialGraphSql`analyze follows`;
+    // Through social-graph's own bulk seed module (its tables, its counters).
+    await bulkInsertFollows(
+      socialGraphSql,
+      followers.map((followerId, i) => ({ followerId, followeeId: authorId, createdAt: new Date(base + i) })),
+    );
     progress(`  seeded in ${((performance.now() - t) / 1000).toFixed(1)} s; making every follower's timeline exist…`);
     // The fan-out writes only timelines that exist (active users); a first read makes one. Here:
     // TimelineStore.rebuild with nothing to load, 1,000 at a time.
@@ -694,7 +693,7 @@ try {
     loadAverage: { before: loadBefore, after: loadavg().map((n) => round(n)) },
     fanOut: {
       path: 'createPost through the gateway (its upload already processed, so published at once) → media outbox → media worker relay → BullMQ feed.post-created → feed worker fanOutPost → social-graph /internal/follower-ids (pages of 1,000, newest follow first) → TimelineStore.addToMany → Redis',
-      seeding: "follows and follow_counts inserted into shutter_social_graph as the postgres superuser; authors have no users row (media and the gateway need only a valid access token, issued here with the installation's key)",
+      seeding: "follows and follow_counts written by social-graph's bulk seed module (subgraphs/social-graph/src/seed.ts); authors have no users row (media and the gateway need only a valid access token, issued here with the installation's key)",
       timelines: "every follower's timeline was made to exist first (TimelineStore.rebuild(id, () => []), as a first read does): the fan-out writes only existing timelines",
       detection:
         "the oldest follower's timeline (on the last page, written last) gets the post in the same script call that publishes it on that follower's live feed channel: the bench subscribes to that channel and timestamps the message; then every follower's timeline is checked with pipelined ZSCOREs",

@@ -5,8 +5,10 @@
  *   - ours: the installation's gateway (Apollo Gateway's planner and executor, our data sources);
  *   - hive-gateway: Hive Gateway 2.15 (`@graphql-hive/gateway`), bench/peer-gateway.ts, :4450;
  *   - hive-gateway-rust: the same with the Rust query planner (`@graphql-hive/router-runtime`), :4451.
- * Hive's `deduplicateInflightRequests` is off, and every request is a different viewer (64 of them,
- * round-robin) so nothing can be merged. Subgraph calls per request are counted for every gateway
+ * The data is bench/seed.ts's (10,000 full accounts, 100,000 light ones, a Zipf follower graph,
+ * 100,000 posts with images, likes and comments; cached after its first run). Hive's
+ * `deduplicateInflightRequests` is off, and requests go round-robin over 500 seeded viewers (the
+ * profile page: 500 accounts) so nothing can be merged. Subgraph calls per request are counted for every gateway
  * through counting proxies (a separate instance of each gateway pointed at them, so the timed runs
  * have no proxy hop), and the three answers are checked to be the same data.
  * Workloads: (1)/(3) the home `feed` (20 posts with author, images, counts, viewerHasLiked) and (5) a
@@ -19,25 +21,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
 import { pino } from 'pino';
-import sharp from 'sharp';
+import { createAccessTokenIssuer } from '@shutter/auth';
+import { newId } from '@shutter/db';
 import { loadGatewayConfig } from '../gateway/src/config.ts';
 import { startGateway } from '../gateway/src/gateway.ts';
-import { startInstallation } from './installation.ts';
+import { seededInstallation } from './seed.ts';
 import { cleanRedisPrefix, cpuLine, processSnapshot, progress, quantiles, round, rssByLabel, underLoad, writeResults, type BenchFigure, type LoadResult } from './lib.ts';
 
 const ROUNDS = Number(process.env.GATEWAYS_BENCH_ROUNDS) || 3;
 const LOAD_MS = Number(process.env.GATEWAYS_BENCH_LOAD_MS) || 4000;
 const CONCURRENCY = [1, 16, 64];
-const READERS = 64;
-const AUTHORS = 6;
-const POSTS_PER_AUTHOR = 12;
+/** Viewers of the seeded data, one per request round-robin, and as many profiles. */
+const READERS = 500;
 const PORT_BASE = 4400;
 const offset = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 const started = Date.now();
 
-const installation = await startInstallation('gateways', { portBase: PORT_BASE });
+const seeded = await seededInstallation('gateways', { portBase: PORT_BASE });
+const { installation } = seeded;
 const children: ChildProcess[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 let stopping = false;
@@ -93,54 +95,21 @@ export const PROFILE_QUERY = `query Profile($username: String!) { user(username:
 
 try {
   // -------------------------------------------------------------------------------------------
-  // The data, through our gateway (the product's own write paths): authors with 12 posts each (1-2
-  // images, processed by media's worker), 64 readers following every author, likes and comments.
-  progress(`gateways: ${AUTHORS} authors x ${POSTS_PER_AUTHOR} posts, ${READERS} readers following them all (through the gateway)…`);
-  const mediaSql = postgres(installation.postgresUrl('shutter_media'), { max: 1, onnotice: () => {} });
-  closers.push(() => mediaSql.end({ timeout: 5 }));
-  const signUp = async (username: string) => {
-    const data = must(
-      await viaOurs({ query: 'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }', variables: { input: { username, email: `${username}@example.com`, password: 'password123' } } }),
-      `signUp ${username}`,
-    );
-    return { id: data.signUp.user.id as string, token: data.signUp.accessToken as string, username };
-  };
-  const authors = await inParallel(Array.from({ length: AUTHORS }, (_, i) => `bench_author_${i}`), 4, signUp);
-  const readers = await inParallel(Array.from({ length: READERS }, (_, i) => `bench_reader_${i}`), 4, signUp);
-  await inParallel(readers.flatMap((r) => authors.map((a) => [r, a] as const)), 8, async ([reader, author]) =>
-    must(await viaOurs({ query: 'mutation($id: ID!) { follow(userId: $id) { id } }', variables: { id: author.id } }, reader.token), 'follow'));
-  // A first read makes each reader's timeline exist, so the posts below are fanned out into it.
+  // The seeded data (bench/seed.ts): READERS of its home-feed viewers, spread over the ranks, with
+  // tokens issued by the installation's key; each one's first read builds its timeline through the
+  // feed's own rebuild path, before anything is timed.
+  const { dataset } = seeded;
+  const issuer = await createAccessTokenIssuer(installation.secrets.accessTokenPrivateKey, 6 * 3600);
+  const step = Math.max(1, Math.floor(dataset.viewers.length / READERS));
+  const readers = await Promise.all(
+    dataset.viewers
+      .filter((_, i) => i % step === 0)
+      .slice(0, READERS)
+      .map(async (v) => ({ ...v, token: (await issuer.issue({ userId: v.id, sessionId: newId() })).token })),
+  );
+  const profiles = dataset.profiles.slice(0, READERS);
+  progress(`gateways: ${readers.length} viewers and ${profiles.length} profiles of the seeded data; first reads build the viewers' timelines…`);
   await inParallel(readers, 8, async (r) => must(await viaOurs({ query: FEED_QUERY, variables: { first: 20 } }, r.token), 'first feed read'));
-  const photo = await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 40, g: 120, b: 200 } } }).jpeg().toBuffer();
-  const upload = async (token: string) => {
-    const created = must(await viaOurs({ query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }', variables: { input: { contentType: 'image/jpeg', byteSize: photo.length } } }, token), 'createUpload').createUpload;
-    const put = await fetch(created.uploadUrl, { method: 'PUT', body: new Uint8Array(photo) });
-    if (put.status !== 200) throw new Error(`PUT upload: ${put.status}`);
-    return created.id as string;
-  };
-  const postSpecs = authors.flatMap((author, a) => Array.from({ length: POSTS_PER_AUTHOR }, (_, i) => ({ author, images: (a + i) % 3 === 0 ? 2 : 1, caption: `post ${i} by ${author.username}` })));
-  const uploads = await inParallel(postSpecs, 4, async (spec) => Promise.all(Array.from({ length: spec.images }, () => upload(spec.author.token))));
-  for (const deadline = Date.now() + 120_000; ; await sleep(100)) {
-    const [row] = await mediaSql<{ pending: number; failed: number }[]>`select count(*) filter (where status not in ('ready', 'failed'))::int as pending, count(*) filter (where status = 'failed')::int as failed from uploads`;
-    if (row!.failed > 0) throw new Error('an upload failed to process');
-    if (row!.pending === 0) break;
-    if (Date.now() > deadline) throw new Error('uploads not processed in 120 s');
-  }
-  const posts: string[] = [];
-  for (const [i, spec] of postSpecs.entries()) {
-    const data = must(await viaOurs({ query: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', variables: { input: { uploadIds: uploads[i], caption: spec.caption } } }, spec.author.token), 'createPost');
-    posts.push(data.createPost.id);
-  }
-  await inParallel(readers.flatMap((r, ri) => posts.filter((_, pi) => (pi + ri) % 3 === 0).map((p, k) => [r, p, k] as const)), 8, async ([reader, postId, k]) => {
-    must(await viaOurs({ query: 'mutation($id: ID!) { likePost(postId: $id) { id } }', variables: { id: postId } }, reader.token), 'likePost');
-    if (k % 4 === 0) must(await viaOurs({ query: 'mutation($id: ID!, $text: String!) { addComment(postId: $id, text: $text) { id } }', variables: { id: postId, text: `nice ${k}` } }, reader.token), 'addComment');
-  });
-  // Fan-out is asynchronous: wait until every reader's feed has its 20.
-  for (const deadline = Date.now() + 60_000; ; await sleep(200)) {
-    const counts = await inParallel(readers, 8, async (r) => must(await viaOurs({ query: FEED_QUERY, variables: { first: 20 } }, r.token), 'feed').feed.edges.length as number);
-    if (counts.every((n) => n === 20)) break;
-    if (Date.now() > deadline) throw new Error(`feeds not filled in 60 s: ${counts.join(',')}`);
-  }
 
   // -------------------------------------------------------------------------------------------
   // The peers, each a process of its own.
@@ -218,7 +187,11 @@ try {
   const countingRust = await startPeer('hive-gateway-rust-counting', 4461 + offset, proxyUrls, true);
   const workloads = {
     feed: { query: FEED_QUERY, variables: (_n: number) => ({ first: 20 }), check: (d: any) => d.feed.edges.length === 20 && d.feed.edges.every((e: any) => e.node.media.length > 0 && e.node.author.username) },
-    profile: { query: PROFILE_QUERY, variables: (n: number) => ({ username: authors[n % AUTHORS]!.username }), check: (d: any) => d.user.posts.edges.length === 12 && d.user.postCount === POSTS_PER_AUTHOR },
+    profile: {
+      query: PROFILE_QUERY,
+      variables: (n: number) => ({ username: profiles[n % profiles.length]!.username }),
+      check: (d: any) => d.user.posts.edges.length === 12 && d.user.posts.edges.every((e: any) => e.node.media.length > 0) && d.user.postCount >= 12,
+    },
   };
   type WorkloadName = keyof typeof workloads;
   const callCounts: Record<string, Record<WorkloadName, { perRequest: number; bySubgraph: Record<string, number>; representations: Record<string, number[]> }>> = {};
@@ -231,7 +204,7 @@ try {
       calls.length = 0;
       const got: unknown[] = [];
       for (let n = 0; n < SAMPLE; n++) {
-        const data = must(await post(url, { query: w.query, variables: w.variables(n) }, readers[n % READERS]!.token), `${name} through ${label}`);
+        const data = must(await post(url, { query: w.query, variables: w.variables(n) }, readers[n % readers.length]!.token), `${name} through ${label}`);
         if (!w.check(data)) throw new Error(`${name} through ${label}: unexpected answer ${JSON.stringify(data).slice(0, 300)}`);
         got.push(data);
       }
@@ -266,7 +239,7 @@ try {
   ];
   const request = (url: string, name: WorkloadName) => async (n: number) => {
     const w = workloads[name];
-    const result = await post(url, { query: w.query, variables: w.variables(n) }, readers[n % READERS]!.token);
+    const result = await post(url, { query: w.query, variables: w.variables(n) }, readers[n % readers.length]!.token);
     if (result.errors || !result.data || !w.check(result.data)) throw new Error(`${name} through ${url}: ${JSON.stringify(result).slice(0, 300)}`);
   };
   for (const g of gateways) for (let n = 0; n < 100; n++) await request(g.url, 'feed')(n); // warm: plans cached, pools open
@@ -350,10 +323,11 @@ try {
   }
   writeResults('gateways', figures, {
     setup: `one installation (npm start, ports ${PORT_BASE + offset}-${PORT_BASE + offset + 4}); Hive Gateway and Hive Gateway + Rust planner as bench/peer-gateway.ts processes; this process is the load generator`,
-    data: `${AUTHORS} authors x ${POSTS_PER_AUTHOR} posts (1-2 images), ${READERS} readers following every author, likes and comments, all through the gateway`,
+    data: { seed: dataset.seed, scale: dataset.scale, counts: dataset.counts, followerCounts: dataset.followerCounts, largest: dataset.largest, viewers: readers.length, profiles: profiles.length },
+    seed: { seededThisRunSeconds: seeded.seedSeconds, startedFromCacheSeconds: seeded.startSeconds, cache: seeded.cacheDir },
     rounds: ROUNDS,
     loadMsPerRun: LOAD_MS,
-    uniqueness: `every request is one of ${READERS} viewers, round-robin (no two of 64 in-flight requests share a viewer); Hive's deduplicateInflightRequests is off`,
+    uniqueness: `every request is one of ${readers.length} seeded viewers (profile: one of ${profiles.length} accounts), round-robin, so no two of 64 in-flight requests are alike; Hive's deduplicateInflightRequests is off`,
     differences: "our gateway also checks rate limits in Redis per request (installation.ts sets buckets it cannot empty); the peers do not: the peers' CPU per request lacks those Redis calls",
     subgraphCallsPerRequest: callCounts,
     sameAnswers,
