@@ -29,7 +29,7 @@ import { LocalStorage } from '../subgraphs/media/src/storage/index.ts';
 import { bulkInsertFollows, type SeedFollow } from '../subgraphs/social-graph/src/seed.ts';
 import { bulkInsertUsers, type SeedUser } from '../subgraphs/users/src/seed.ts';
 import { startInstallation, type Installation } from './installation.ts';
-import { cleanRedisPrefix, progress, round } from './lib.ts';
+import { cleanRedisPrefix, progress, round, writeResults } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = join(ROOT, '.data', 'bench-seed');
@@ -268,7 +268,8 @@ function cacheKey(seed: number, scale: number): string {
 
 export interface Seeded {
   installation: Installation;
-  dataset: Dataset;
+  /** With the seconds the seeding took when it was made (seedSeconds). */
+  dataset: Dataset & { seedSeconds: number };
   /** Seconds to seed (null when the cache was warm) and to start from the cache. */
   seedSeconds: number | null;
   startSeconds: number;
@@ -287,7 +288,8 @@ export async function seededInstallation(name: string, options: { portBase: numb
   if (!existsSync(join(cacheDir, 'dataset.json'))) {
     progress(`seeding (seed ${seed}, scale ${scale}) into a new installation; cached in ${cacheDir}…`);
     const t = performance.now();
-    rmSync(cacheDir, { recursive: true, force: true });
+    // Caches of this seed and scale under another key are stale (the generator or a migration changed).
+    if (existsSync(CACHE)) for (const old of readdirSync(CACHE)) if (old.startsWith(`seed${seed}-scale${scale}-`)) rmSync(join(CACHE, old), { recursive: true, force: true });
     mkdirSync(cacheDir, { recursive: true });
     const seeding = await startInstallation(`${name}-seed`, { portBase: options.portBase, env: options.env });
     let dataset: Dataset;
@@ -306,7 +308,7 @@ export async function seededInstallation(name: string, options: { portBase: numb
     writeFileSync(join(cacheDir, 'dataset.json'), JSON.stringify({ ...dataset, seedSeconds }) + '\n');
     progress(`seeded in ${seedSeconds} s`);
   }
-  const dataset = JSON.parse(readFileSync(join(cacheDir, 'dataset.json'), 'utf8')) as Dataset;
+  const dataset = JSON.parse(readFileSync(join(cacheDir, 'dataset.json'), 'utf8')) as Dataset & { seedSeconds: number };
   const t = performance.now();
   const installation = await startInstallation(name, { portBase: options.portBase, env: options.env, from: join(cacheDir, 'data') });
   const startSeconds = round((performance.now() - t) / 1000, 1);
@@ -326,4 +328,21 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   progress(`seed: ${seeded.seedSeconds === null ? 'cache warm' : `seeded cold in ${seeded.seedSeconds} s`}; started from the cache in ${seeded.startSeconds} s`);
   await seeded.installation.stop();
   await cleanRedisPrefix(seeded.installation.redisUrl, seeded.installation.prefix);
+  const workload = `seed ${seeded.dataset.seed}, scale ${seeded.dataset.scale}`;
+  writeResults(
+    'seed',
+    [
+      // Cold: measured when the cache was made (this run, or the run that made it).
+      { workload, metric: `seeding cold${seeded.seedSeconds === null ? ' (when the cache was made)' : ''}`, value: seeded.dataset.seedSeconds, unit: 's' },
+      { workload, metric: 'an installation started on the cached seed (warm)', value: seeded.startSeconds, unit: 's' },
+      { workload, metric: 'full accounts', value: counts.fullAccounts, unit: '' },
+      { workload, metric: 'light accounts (followers only)', value: counts.lightAccounts, unit: '' },
+      { workload, metric: 'follows', value: counts.follows, unit: '' },
+      { workload, metric: 'followers of a full account, median', value: followerCounts.median, unit: '' },
+      { workload, metric: 'followers of a full account, p90', value: followerCounts.p90, unit: '' },
+      { workload, metric: 'followers of the largest accounts', value: followerCounts.max, unit: '' },
+      ...(['posts', 'images', 'likes', 'comments'] as const).map((k) => ({ workload, metric: k, value: counts[k], unit: '' })),
+    ],
+    { dataset: { ...seeded.dataset, viewers: viewers.length, profiles: profiles.length }, seededThisRun: seeded.seedSeconds !== null, cacheDir: seeded.cacheDir },
+  );
 }
