@@ -11,7 +11,7 @@
  *    every image row reuses their stored variants (sharp is not run 100,000 times).
  * Each service's rows go through that service's own bulk seed module (subgraphs/<service>/src/
  * seed.ts: bulk inserts into its own tables, its counters set to match); the feed's timelines are built by
- * the feed's own rebuild path on a viewer's first read. `--scale 0.1` makes everything 10x smaller.
+ * the feed's own rebuild path on a viewer's first read (from the posts and celebrities its seed module wrote). `--scale 0.1` makes everything 10x smaller.
  *
  * The seeded installation's data directory (Postgres cluster, media files, secrets) is cached under
  * `.data/bench-seed/<key>/`, the key a hash of the seed, the scale, this generator, the seed
@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import sharp from 'sharp';
+import { bulkInsertFeedPosts } from '../subgraphs/feed/src/seed.ts';
 import { bulkInsertPosts, renderSeedPhotos, type SeedPost } from '../subgraphs/media/src/seed.ts';
 import { LocalStorage } from '../subgraphs/media/src/storage/index.ts';
 import { bulkInsertFollows, type SeedFollow } from '../subgraphs/social-graph/src/seed.ts';
@@ -96,6 +97,8 @@ export interface Dataset {
 
 interface Generated {
   users: SeedUser[];
+  /** Every full account's follower count. */
+  followerCounts: { userId: string; followerCount: number }[];
   follows: SeedFollow[];
   posts: SeedPost[];
   dataset: Omit<Dataset, 'counts'> & { counts: Omit<Dataset['counts'], 'images' | 'likes' | 'comments'> };
@@ -170,6 +173,7 @@ export function generate(seed: number, scale: number): Generated {
   const sorted = [...followers].sort((a, b) => a - b);
   return {
     users,
+    followerCounts: followers.map((followerCount, r) => ({ userId: users[r]!.id, followerCount })),
     follows,
     posts,
     dataset: {
@@ -242,6 +246,13 @@ async function seedInto(installation: Installation, seed: number, scale: number)
       totals = { images: totals.images + written.images, likes: totals.likes + written.likes, comments: totals.comments + written.comments };
     });
     step('posts, images, likes, comments and counts (media/src/seed.ts)');
+    const feedSql = database('shutter_feed');
+    try {
+      const feed = await bulkInsertFeedPosts(feedSql, generated.posts.map((p) => ({ postId: p.id, authorId: p.authorId, createdAt: p.createdAt })), generated.followerCounts);
+      step(`the feed's posts and its ${feed.celebrities} celebrities (feed/src/seed.ts)`);
+    } finally {
+      await feedSql.end({ timeout: 5 });
+    }
     return { ...generated.dataset, counts: { ...generated.dataset.counts, ...totals } };
   } finally {
     await Promise.all([usersSql, socialSql, mediaSql].map((s) => s.end({ timeout: 5 })));
@@ -254,7 +265,7 @@ function cacheKey(seed: number, scale: number): string {
   const files = [
     'bench/seed.ts',
     'packages/db/src/bulk-insert.ts',
-    ...['users', 'social-graph', 'media'].map((s) => `subgraphs/${s}/src/seed.ts`),
+    ...['users', 'social-graph', 'media', 'feed'].map((s) => `subgraphs/${s}/src/seed.ts`),
     ...['users', 'social-graph', 'media', 'feed'].flatMap((s) =>
       readdirSync(join(ROOT, 'subgraphs', s, 'migrations'))
         .filter((f) => f.endsWith('.sql'))
