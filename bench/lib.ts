@@ -168,7 +168,8 @@ export function processSnapshot(installationPid: number): CpuTable {
     if (comm.startsWith('redis-server')) label = 'redis';
     if (pid === process.pid) label = 'bench (load generator)';
     else if (peer) label = peer[1]!;
-    else if (label !== 'redis' && label !== 'postgres' && !descends(pid, installationPid)) label = `outside: ${label}`;
+    // Redis is shared (one server for every installation); Postgres is the installation's own cluster.
+    else if (label !== 'redis' && !descends(pid, installationPid)) label = `outside: ${label}`;
     table.set(pid, { label, ticks, rssBytes });
   }
   return table;
