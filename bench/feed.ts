@@ -3,8 +3,8 @@
  * worker its own process, a fresh embedded Postgres, Redis at REDIS_URL or :6379, QUEUE_PREFIX
  * `bench-feed`, ports 4200-4204 unless FEED_BENCH_PORT_BASE says otherwise):
  *  1. fan-out latency: `createPost` (through the gateway) returns → the post is in EVERY
- *     follower's timeline, for authors with 1,000 / 10,000 / 100,000 followers seeded straight into
- *     social-graph's tables, along the real path (media createPost → outbox → media worker's relay
+ *     follower's timeline, for authors with 1,000 / 10,000 / 100,000 followers seeded through
+ *     social-graph's bulk seed module, along the real path (media createPost → outbox → media worker's relay
  *     → BullMQ feed.post-created → feed worker → social-graph's internal follower-ids endpoint →
  *     Redis). Targets: < 50 ms / < 200 ms / < 1 s.
  *  2. timeline inserts per second of the feed's own write path (TimelineStore.addToMany, 800 cap,
@@ -22,7 +22,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,12 +37,15 @@ import { createFeedDeps, feedDatabase, loadFeedConfig, type TimelineStore } from
 import { pingRedis } from '@shutter/local-infra';
 import { loadGatewayConfig } from '../gateway/src/config.ts';
 import { startGateway } from '../gateway/src/gateway.ts';
+import { bulkInsertFollows } from '../subgraphs/social-graph/src/seed.ts';
 import { startInstallation } from './installation.ts';
-import { cleanRedisPrefix, progress, quantiles, round, timeIt } from './lib.ts';
+import { cleanRedisPrefix, cpuBetween, cpuLine, processSnapshot, progress, quantiles, round, timeIt, underLoad, writeResults, type BenchFigure } from './lib.ts';
 
 const SIZES = (process.env.FEED_BENCH_SIZES ?? '1000,10000,100000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const runsFor = (size: number) => Number(process.env.FEED_BENCH_RUNS) || (size >= 100_000 ? 5 : size >= 10_000 ? 7 : 10);
 const PORT_BASE = Number(process.env.FEED_BENCH_PORT_BASE ?? 4200);
+/** How long each concurrent feed run lasts (npm run bench shortens it). */
+const LOAD_MS = Number(process.env.FEED_BENCH_LOAD_MS) || 6000;
 const RATE_TIMELINES = 100_000;
 const PAGE = 1000;
 const started = Date.now();
@@ -242,60 +244,6 @@ try {
     return performance.now() - since;
   };
 
-  /**
-   * CPU time (ticks of 10 ms) of every process, labelled: the installation's (descendants of its
-   * `npm start` process; Postgres backends leave its process group) by role, Redis as redis, the
-   * rest as outside.
-   */
-  type CpuTable = Map<number, { label: string; ticks: number }>;
-  const processCpu = (): CpuTable => {
-    const raw = new Map<number, { ppid: number; comm: string; cmd: string; ticks: number }>();
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        // After "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        raw.set(Number(entry), {
-          ppid: Number(fields[1]),
-          comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-          cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '),
-          ticks: Number(fields[11]) + Number(fields[12]),
-        });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    const ours = (pid: number) => {
-      for (let p = pid, hops = 0; p > 1 && hops < 20; p = raw.get(p)?.ppid ?? 0, hops++) if (p === installation.processGroup) return true;
-      return false;
-    };
-    const table: CpuTable = new Map();
-    for (const [pid, { comm, cmd, ticks }] of raw) {
-      if (ticks === 0) continue;
-      const role = cmd.match(/\b(gateway)\/src\/server\.ts|subgraphs\/([\w-]+)\/src\/(server|worker)\.ts|scripts\/(start)\.ts/);
-      let label = role ? (role[1] ?? (role[4] ? 'npm start (supervisor)' : `${role[2]}${role[3] === 'worker' ? '-worker' : ''}`)) : comm;
-      if (comm === 'postgres' || cmd.startsWith('postgres:')) label = 'postgres';
-      if (comm.startsWith('redis-server')) label = 'redis';
-      if (pid === process.pid) label = 'bench (load generator)';
-      else if (label !== 'redis' && !ours(pid)) label = `outside: ${label}`;
-      table.set(pid, { label, ticks });
-    }
-    return table;
-  };
-  /** Each label's share of one core between two snapshots `seconds` apart (labels at 1% or more), and its CPU ms per request. */
-  const cpuBetween = (before: CpuTable, after: CpuTable, seconds: number, requests: number) => {
-    const byLabel = new Map<string, number>();
-    for (const [pid, now] of after) byLabel.set(now.label, (byLabel.get(now.label) ?? 0) + now.ticks - (before.get(pid)?.ticks ?? 0));
-    const rows = [...byLabel].filter(([, ticks]) => ticks / seconds >= 1).sort((a, b) => b[1] - a[1]);
-    return {
-      totalPercentOfOneCore: round(rows.reduce((n, [, ticks]) => n + ticks, 0) / seconds, 0),
-      percentOfOneCore: Object.fromEntries(rows.map(([label, ticks]) => [label, round(ticks / seconds, 0)])),
-      // A tick is 10 ms of CPU.
-      msPerRequest: Object.fromEntries(rows.map(([label, ticks]) => [label, round((ticks * 10) / requests)])),
-    };
-  };
-
   // -------------------------------------------------------------------------------------------
   // 1. Fan-out latency.
   const SOCIAL_BASE = Date.UTC(2026, 0, 1);
@@ -305,7 +253,7 @@ try {
     token: string;
     followers: string[];
   }
-  /** An author with `count` followers (random ids), seeded straight into social-graph's tables; every follower's timeline made to exist. */
+  /** An author with `count` followers (random ids), seeded through social-graph's bulk seed module; every follower's timeline made to exist. */
   const seedAuthor = async (count: number): Promise<Author> => {
     const authorId = newId();
     // No users row: media takes the viewer id the gateway passes on, and the gateway checks only the token's signature.
@@ -316,13 +264,11 @@ try {
     // Distinct created_at: follower 0 is the oldest follow, so it is on the last page the fan-out reads.
     const base = SOCIAL_BASE + followEdges;
     followEdges += count;
-    for (const [i, chunk] of chunks(followers, 10_000).entries()) {
-      const rows = chunk.map((followerId, j) => ({ follower_id: followerId, followee_id: authorId, created_at: new Date(base + i * 10_000 + j) }));
-      await socialGraphSql`insert into follows ${socialGraphSql(rows)}`;
-      if (count >= 50_000) progress(`  follows: ${Math.min(count, (i + 1) * 10_000).toLocaleString()} / ${count.toLocaleString()}`);
-    }
-    await socialGraphSql`insert into follow_counts (user_id, follower_count) values (${authorId}, ${count})`;
-    await socialGraphSql`analyze follows`;
+    // Through social-graph's own bulk seed module (its tables, its counters).
+    await bulkInsertFollows(
+      socialGraphSql,
+      followers.map((followerId, i) => ({ followerId, followeeId: authorId, createdAt: new Date(base + i) })),
+    );
     progress(`  seeded in ${((performance.now() - t) / 1000).toFixed(1)} s; making every follower's timeline exist…`);
     // The fan-out writes only timelines that exist (active users); a first read makes one. Here:
     // TimelineStore.rebuild with nothing to load, 1,000 at a time.
@@ -710,53 +656,27 @@ try {
     socialGraph: await alone('social-graph: User _entities x20', subgraphUrls['social-graph'], { ...socialStep, variables: { representations: sampleAuthors } }),
   };
 
-  /** `clients` loops of `fn` for `ms` (after a 1 s warm-up): latency percentiles, requests per second, and each process's CPU meanwhile. */
-  const underLoad = async (clients: number, ms: number, fn: () => Promise<unknown>) => {
-    const loop = async (until: number, samples: number[] | null) => {
-      while (performance.now() < until) {
-        const t = performance.now();
-        await fn();
-        samples?.push(performance.now() - t);
-      }
-    };
-    const warm = performance.now() + 1000;
-    await Promise.all(Array.from({ length: clients }, () => loop(warm, null)));
-    const samples: number[] = [];
-    const cpuBefore = processCpu();
-    const t = performance.now();
-    await Promise.all(Array.from({ length: clients }, () => loop(t + ms, samples)));
-    const seconds = (performance.now() - t) / 1000;
-    const cpu = cpuBetween(cpuBefore, processCpu(), seconds, samples.length);
-    const s = stats(samples);
-    return { clients, requests: samples.length, perSecond: round(samples.length / seconds, 0), p50: s.p50, p99: s.p99, cpu };
-  };
   /** timeIt's sequential figures, and each process's CPU per request meanwhile. */
   const sequentially = async (iterations: number, warmup: number, fn: () => Promise<unknown>) => {
     for (let i = 0; i < warmup; i++) await fn();
-    const cpuBefore = processCpu();
+    const cpuBefore = processSnapshot(installation.processGroup);
     const t = performance.now();
     const timing = await timeIt(iterations, fn, 0);
-    const cpu = cpuBetween(cpuBefore, processCpu(), (performance.now() - t) / 1000, iterations);
+    const cpu = cpuBetween(cpuBefore, processSnapshot(installation.processGroup), (performance.now() - t) / 1000, iterations);
     return { ...timing, cpu };
   };
-  const cpuLine = (cpu: ReturnType<typeof cpuBetween>) =>
-    `CPU ${cpu.totalPercentOfOneCore}% of one core: ${Object.entries(cpu.percentOfOneCore)
-      .slice(0, 8)
-      .map(([label, p]) => `${label} ${p}% (${cpu.msPerRequest[label]} ms/req)`)
-      .join(', ')}`;
-
   progress('timing feed: sequential, then 16 and 64 concurrent clients, through the gateway and direct…');
   const gatewaySequential = await sequentially(500, 50, gatewayFeed);
   progress(`  gateway sequential: p50 ${gatewaySequential.p50} ms, p99 ${gatewaySequential.p99} ms; ${cpuLine(gatewaySequential.cpu)}`);
   const directSequential = await sequentially(500, 50, directFeed);
   progress(`  direct sequential: p50 ${directSequential.p50} ms, p99 ${directSequential.p99} ms; ${cpuLine(directSequential.cpu)}`);
-  const gateway16 = await underLoad(16, 6000, gatewayFeed);
+  const gateway16 = await underLoad(installation.processGroup, 16, LOAD_MS, gatewayFeed);
   progress(`  gateway x16: ${gateway16.perSecond}/s, p50 ${gateway16.p50} ms, p99 ${gateway16.p99} ms; ${cpuLine(gateway16.cpu)}`);
-  const direct16 = await underLoad(16, 6000, directFeed);
+  const direct16 = await underLoad(installation.processGroup, 16, LOAD_MS, directFeed);
   progress(`  direct x16: ${direct16.perSecond}/s, p50 ${direct16.p50} ms, p99 ${direct16.p99} ms; ${cpuLine(direct16.cpu)}`);
-  const gateway64 = await underLoad(64, 6000, gatewayFeed);
+  const gateway64 = await underLoad(installation.processGroup, 64, LOAD_MS, gatewayFeed);
   progress(`  gateway x64: ${gateway64.perSecond}/s, p50 ${gateway64.p50} ms, p99 ${gateway64.p99} ms; ${cpuLine(gateway64.cpu)}`);
-  const direct64 = await underLoad(64, 6000, directFeed);
+  const direct64 = await underLoad(installation.processGroup, 64, LOAD_MS, directFeed);
   progress(`  direct x64: ${direct64.perSecond}/s, p50 ${direct64.p50} ms, p99 ${direct64.p99} ms; ${cpuLine(direct64.cpu)}`);
 
   // -------------------------------------------------------------------------------------------
@@ -773,7 +693,7 @@ try {
     loadAverage: { before: loadBefore, after: loadavg().map((n) => round(n)) },
     fanOut: {
       path: 'createPost through the gateway (its upload already processed, so published at once) → media outbox → media worker relay → BullMQ feed.post-created → feed worker fanOutPost → social-graph /internal/follower-ids (pages of 1,000, newest follow first) → TimelineStore.addToMany → Redis',
-      seeding: "follows and follow_counts inserted into shutter_social_graph as the postgres superuser; authors have no users row (media and the gateway need only a valid access token, issued here with the installation's key)",
+      seeding: "follows and follow_counts written by social-graph's bulk seed module (subgraphs/social-graph/src/seed.ts); authors have no users row (media and the gateway need only a valid access token, issued here with the installation's key)",
       timelines: "every follower's timeline was made to exist first (TimelineStore.rebuild(id, () => []), as a first read does): the fan-out writes only existing timelines",
       detection:
         "the oldest follower's timeline (on the last page, written last) gets the post in the same script call that publishes it on that follower's live feed channel: the bench subscribes to that channel and timestamps the message; then every follower's timeline is checked with pipelined ZSCOREs",
@@ -813,12 +733,52 @@ try {
         clients16Throughput: round(direct16.perSecond / gateway16.perSecond),
         clients64Throughput: round(direct64.perSecond / gateway64.perSecond),
       },
-      targets: 'gateway <= 1.25x direct; p99 < 50 ms with 16 clients; Hive Gateway comparison not measured here',
+      targets: 'gateway <= 1.25x direct; p99 < 50 ms with 16 clients; the peers (Hive Gateway) are bench/gateways.ts',
     },
     totalSeconds: round((Date.now() - started) / 1000, 0),
   };
   console.log(JSON.stringify(summary, null, 2));
-  writeFileSync(new URL('./results/feed.json', import.meta.url), JSON.stringify(summary, null, 2) + '\n');
+  const figures: BenchFigure[] = [];
+  const targetMs: Record<number, number> = { 1000: 50, 10000: 200, 100000: 1000 };
+  for (const size of SIZES) {
+    const f = fanOut[size] as { p50Ms: number; maxMs: number; jobFinishedMs: { p50: number } | null; allIdleMs: { p50: number } };
+    const workload = `fan-out, ${size.toLocaleString('en-US')} followers`;
+    const target = targetMs[size];
+    figures.push(
+      { workload, metric: 'createPost → in every timeline, p50', value: f.p50Ms, unit: 'ms', ...(target ? { target: `< ${target} ms`, met: f.p50Ms < target } : {}) },
+      { workload, metric: 'createPost → in every timeline, max', value: f.maxMs, unit: 'ms' },
+      ...(f.jobFinishedMs ? [{ workload, metric: 'feed job done (NEW_POST notifications included), p50', value: f.jobFinishedMs.p50, unit: 'ms' }] : []),
+      { workload, metric: 'every queue idle (push jobs included), p50', value: f.allIdleMs.p50, unit: 'ms' },
+    );
+  }
+  figures.push(
+    { workload: 'timeline inserts', metric: 'redis-benchmark -t zadd -P 1000 -r 1000000 (the ceiling)', value: Math.round(zaddPerSecond), unit: 'ZADD/s' },
+    { workload: 'timeline inserts', metric: 'addToMany, pages of 1,000, sequential', value: sequential.insertsPerSecond, unit: 'inserts/s' },
+    { workload: 'timeline inserts', metric: 'addToMany, 2 pages in flight', value: twoInFlight.insertsPerSecond, unit: 'inserts/s' },
+    { workload: 'timeline inserts', metric: 'addToMany at the 800 cap', value: atCap.insertsPerSecond, unit: 'inserts/s' },
+    { workload: 'timeline inserts', metric: 'fan-out inserts / ZADD ceiling (2 in flight)', value: twoInFlight.ofCeiling, unit: 'x', target: '>= 0.5x', met: twoInFlight.ofCeiling >= 0.5 },
+  );
+  const lines: [string, { p50: number; p99: number; perSecond?: number; p95?: number; cpu: { msPerRequest: Record<string, number> } }][] = [
+    ['home feed through our gateway, 1 client', { ...gatewaySequential, perSecond: round(1000 / gatewaySequential.mean, 0) }],
+    ['home feed direct to the subgraphs, 1 client', { ...directSequential, perSecond: round(1000 / directSequential.mean, 0) }],
+    ['home feed through our gateway, 16 clients', gateway16],
+    ['home feed direct to the subgraphs, 16 clients', direct16],
+    ['home feed through our gateway, 64 clients', gateway64],
+    ['home feed direct to the subgraphs, 64 clients', direct64],
+  ];
+  for (const [workload, r] of lines) {
+    figures.push({ workload, metric: 'throughput', value: r.perSecond ?? 0, unit: 'req/s' }, { workload, metric: 'p50', value: r.p50, unit: 'ms' });
+    if (r.p95 !== undefined) figures.push({ workload, metric: 'p95', value: r.p95, unit: 'ms' });
+    figures.push({ workload, metric: 'p99', value: r.p99, unit: 'ms' });
+    if (workload.includes('gateway')) figures.push({ workload, metric: 'gateway CPU per request', value: r.cpu.msPerRequest.gateway ?? 0, unit: 'ms' });
+  }
+  const ratio = (a: number, b: number) => round(a / b);
+  figures.push(
+    { workload: 'home feed, 1 client', metric: 'gateway / direct p50', value: ratio(gatewaySequential.p50, directSequential.p50), unit: 'x', target: '<= 1.25x', met: gatewaySequential.p50 / directSequential.p50 <= 1.25 },
+    { workload: 'home feed, 16 clients', metric: 'gateway / direct p50', value: ratio(gateway16.p50, direct16.p50), unit: 'x', target: '<= 1.25x', met: gateway16.p50 / direct16.p50 <= 1.25 },
+    { workload: 'home feed, 16 clients', metric: 'direct / gateway throughput', value: ratio(direct16.perSecond, gateway16.perSecond), unit: 'x', target: '<= 1.25x', met: direct16.perSecond / gateway16.perSecond <= 1.25 },
+  );
+  writeResults('feed', figures, summary);
 } catch (e) {
   progress(`feed bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   await shutdown(1);

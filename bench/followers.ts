@@ -5,14 +5,13 @@
  *   npx tsx bench/followers.ts [--followers 1000000]
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { pino } from 'pino';
 import { signRequest } from '@shutter/auth';
 import { followerIdsEndpoint } from '@shutter/contracts';
 import { timeIdCursor } from '@shutter/service';
 import { loadSocialGraphConfig, socialGraphDatabase, startSocialGraphService } from '@shutter/social-graph';
-import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt } from './lib.ts';
+import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt, writeResults } from './lib.ts';
 
 const count = Number(process.argv[process.argv.indexOf('--followers') + 1] || 0) || 1_000_000;
 const { pg, redis } = await benchInfra();
@@ -96,7 +95,18 @@ const results = {
   allFollowerIds: { pages, ms: round(allIdsMs, 0), idsPerSecond: Math.round(ids / (allIdsMs / 1000)), msPerPage: round(allIdsMs / pages) },
 };
 console.log(JSON.stringify(results, null, 2));
-writeFileSync(new URL('./results/followers.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+const workload = `followers of a user with ${count.toLocaleString('en-US')}`;
+writeResults(
+  'followers',
+  [
+    { workload, metric: 'first page of 20, p50', value: first.p50, unit: 'ms' },
+    { workload, metric: 'first page of 20, p99', value: first.p99, unit: 'ms', target: '< 10 ms', met: first.p99 < 10 },
+    { workload, metric: 'last page of 20, p50', value: last.p50, unit: 'ms' },
+    { workload, metric: 'last page of 20, p99', value: last.p99, unit: 'ms', target: '< 10 ms', met: last.p99 < 10 },
+    { workload, metric: 'every follower id, pages of 1,000', value: results.allFollowerIds.ms, unit: 'ms' },
+  ],
+  results,
+);
 
 await service.close();
 await sql.end();

@@ -30,7 +30,10 @@ export interface Installation {
   postgresUrl(database: string): string;
   /** `npm start`'s process group: every service, worker and the embedded Postgres are in it. */
   processGroup: number;
-  stop(): Promise<void>;
+  /** Its data directory: the Postgres cluster, media's files (`media/`), secrets.json. */
+  dataDir: string;
+  /** Stops every process; the data directory is removed, or with `keepAs` moved there (a seed cache). */
+  stop(options?: { keepAs?: string }): Promise<void>;
 }
 
 /**
@@ -54,7 +57,11 @@ export function rssOf(pid: number): number {
   return Number(line?.[1] ?? 0) * 1024;
 }
 
-export async function startInstallation(name: string, options: { portBase?: number; env?: Record<string, string> } = {}): Promise<Installation> {
+export async function startInstallation(
+  name: string,
+  /** `from`: a data directory an earlier installation kept (bench/seed.ts's cache), copied, not used in place. */
+  options: { portBase?: number; env?: Record<string, string>; from?: string } = {},
+): Promise<Installation> {
   // BENCH_PORT_OFFSET moves every installation's ports and Redis prefix, so two benchmarks (or two
   // checkouts) can run at once on one machine.
   const offset = Number(process.env.BENCH_PORT_OFFSET ?? 0);
@@ -63,6 +70,8 @@ export async function startInstallation(name: string, options: { portBase?: numb
   // As root, Postgres runs as the postgres user: it can enter the directory, so the cluster stays in
   // it (not under /var/lib/shutter, where it would outlive the benchmark).
   chmodSync(dataDir, 0o755);
+  // cp -a: the cluster's files keep their owner (the postgres user, when run as root) and modes.
+  if (options.from) execFileSync('cp', ['-a', `${options.from}/.`, dataDir]);
   const prefix = offset ? `bench-${name}-${offset}` : `bench-${name}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -127,16 +136,18 @@ export async function startInstallation(name: string, options: { portBase?: numb
     postgresPort,
     postgresUrl: (database) => `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${postgresPort}/${database}`,
     processGroup: child.pid as number,
+    dataDir,
     pidOn(port) {
       const listing = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
       const pid = Number(listing.match(/pid=(\d+)/)?.[1]);
       if (!pid) throw new Error(`nothing listens on ${port}`);
       return pid;
     },
-    async stop() {
+    async stop({ keepAs } = {}) {
       process.kill(-(child.pid as number), 'SIGINT');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (keepAs) execFileSync('mv', [dataDir, keepAs]);
+      else rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

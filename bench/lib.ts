@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   await admin.end();
 }
 
-/** Runs `fn` `iterations` times after `warmup` runs; returns milliseconds at p50/p99 and the mean. */
+/** Runs `fn` `iterations` times after `warmup` runs; returns milliseconds at p50/p95/p99 and the mean. */
 export async function timeIt(iterations: number, fn: () => Promise<unknown>, warmup = 20) {
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
@@ -45,15 +45,22 @@ export async function timeIt(iterations: number, fn: () => Promise<unknown>, war
     await fn();
     samples.push(performance.now() - started);
   }
-  const { p50, p99, mean } = quantiles(samples);
-  return { p50, p99, mean };
+  const { p50, p95, p99, mean } = quantiles(samples);
+  return { p50, p95, p99, mean };
 }
 
-/** p50, p90, p99, max and mean of samples, in their unit, rounded. */
+/** p50, p90, p95, p99, max and mean of samples, in their unit, rounded. */
 export function quantiles(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted.at(-1)!), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+  return {
+    p50: round(at(0.5)),
+    p90: round(at(0.9)),
+    p95: round(at(0.95)),
+    p99: round(at(0.99)),
+    max: round(sorted.at(-1)!),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
 }
 
 /** Deletes every key under `prefix:` (timelines, queues, channels' sets) in the Redis at `url`; returns how many. */
@@ -116,4 +123,128 @@ export function writeResults(name: string, figures: BenchFigure[], details: Reco
     details,
   };
   writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify(record, null, 2) + '\n');
+}
+
+/**
+ * CPU time (ticks of 10 ms) of every process, labelled by role: the installation's services and
+ * workers (descendants of its `npm start` process, found by their command lines), Postgres, Redis,
+ * a bench-run peer gateway (`bench/peer-gateway.ts <name>`), this process as the load generator,
+ * and the rest as `outside:` (other work on the machine).
+ */
+export type CpuTable = Map<number, { label: string; ticks: number; rssBytes: number }>;
+
+export function processSnapshot(installationPid: number): CpuTable {
+  const raw = new Map<number, { ppid: number; comm: string; cmd: string; ticks: number; rssBytes: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      raw.set(Number(entry), {
+        ppid: Number(fields[1]),
+        comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        // rss, in pages of 4 KiB.
+        rssBytes: Number(fields[21]) * 4096,
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const descends = (pid: number, ancestor: number) => {
+    for (let p = pid, hops = 0; p > 1 && hops < 20; p = raw.get(p)?.ppid ?? 0, hops++) if (p === ancestor) return true;
+    return false;
+  };
+  const table: CpuTable = new Map();
+  for (const [pid, { comm, cmd, ticks, rssBytes }] of raw) {
+    if (ticks === 0) continue;
+    // npm start runs the built bundles (dist/*.js); a development run, the sources.
+    const role = cmd.match(/\b(gateway)\/(?:src|dist)\/server\.[jt]s|subgraphs\/([\w-]+)\/(?:src|dist)\/(server|worker)\.[jt]s|scripts\/(start)\.ts/);
+    const peer = cmd.match(/bench\/peer-gateway\.ts ([\w-]+)/);
+    let label = role ? (role[1] ?? (role[4] ? 'npm start (supervisor)' : `${role[2]}${role[3] === 'worker' ? '-worker' : ''}`)) : comm;
+    if (comm === 'postgres' || cmd.startsWith('postgres:')) label = 'postgres';
+    if (comm.startsWith('redis-server')) label = 'redis';
+    if (pid === process.pid) label = 'bench (load generator)';
+    else if (peer) label = peer[1]!;
+    // Redis is shared (one server for every installation); Postgres is the installation's own cluster.
+    else if (label !== 'redis' && !descends(pid, installationPid)) label = `outside: ${label}`;
+    table.set(pid, { label, ticks, rssBytes });
+  }
+  return table;
+}
+
+/** Resident memory by label, in MiB (labels of at least 1 MiB). */
+export function rssByLabel(snapshot: CpuTable): Record<string, number> {
+  const byLabel = new Map<string, number>();
+  for (const { label, rssBytes } of snapshot.values()) byLabel.set(label, (byLabel.get(label) ?? 0) + rssBytes);
+  return Object.fromEntries([...byLabel].filter(([, b]) => b >= 2 ** 20).sort((a, b) => b[1] - a[1]).map(([label, b]) => [label, round(b / 2 ** 20, 1)]));
+}
+
+/** Each label's share of one core between two snapshots `seconds` apart (labels at 1% or more), and its CPU ms per request. */
+export function cpuBetween(before: CpuTable, after: CpuTable, seconds: number, requests: number) {
+  const byLabel = new Map<string, number>();
+  for (const [pid, now] of after) byLabel.set(now.label, (byLabel.get(now.label) ?? 0) + now.ticks - (before.get(pid)?.ticks ?? 0));
+  const rows = [...byLabel].filter(([, ticks]) => ticks / seconds >= 1).sort((a, b) => b[1] - a[1]);
+  return {
+    totalPercentOfOneCore: round(rows.reduce((n, [, ticks]) => n + ticks, 0) / seconds, 0),
+    percentOfOneCore: Object.fromEntries(rows.map(([label, ticks]) => [label, round(ticks / seconds, 0)])),
+    // A tick is 10 ms of CPU.
+    msPerRequest: Object.fromEntries(rows.map(([label, ticks]) => [label, round((ticks * 10) / requests)])),
+  };
+}
+
+export type CpuUse = ReturnType<typeof cpuBetween>;
+
+export const cpuLine = (cpu: CpuUse) =>
+  `CPU ${cpu.totalPercentOfOneCore}% of one core: ${Object.entries(cpu.percentOfOneCore)
+    .slice(0, 8)
+    .map(([label, p]) => `${label} ${p}% (${cpu.msPerRequest[label]} ms/req)`)
+    .join(', ')}`;
+
+export interface LoadResult {
+  clients: number;
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpu: CpuUse;
+}
+
+/**
+ * `clients` closed loops of `fn` for `ms` after `warmupMs`: latency percentiles, requests per
+ * second, and each process's CPU meanwhile. `fn` gets a running request number, so that each
+ * request can pick its own viewer and variables.
+ */
+export async function underLoad(
+  installationPid: number,
+  clients: number,
+  ms: number,
+  fn: (n: number) => Promise<unknown>,
+  warmupMs = 1000,
+  /** Called with a snapshot of every process halfway through (memory under load). */
+  atHalfway?: (snapshot: CpuTable) => void,
+): Promise<LoadResult> {
+  let n = 0;
+  const loop = async (until: number, samples: number[] | null) => {
+    while (performance.now() < until) {
+      const t = performance.now();
+      await fn(n++);
+      samples?.push(performance.now() - t);
+    }
+  };
+  const warm = performance.now() + warmupMs;
+  await Promise.all(Array.from({ length: clients }, () => loop(warm, null)));
+  const samples: number[] = [];
+  const cpuBefore = processSnapshot(installationPid);
+  const t = performance.now();
+  const halfway = atHalfway ? setTimeout(() => atHalfway(processSnapshot(installationPid)), ms / 2) : undefined;
+  await Promise.all(Array.from({ length: clients }, () => loop(t + ms, samples)));
+  clearTimeout(halfway);
+  const seconds = (performance.now() - t) / 1000;
+  const cpu = cpuBetween(cpuBefore, processSnapshot(installationPid), seconds, samples.length);
+  const { p50, p95, p99 } = quantiles(samples);
+  return { clients, requests: samples.length, perSecond: round(samples.length / seconds, 0), p50, p95, p99, cpu };
 }

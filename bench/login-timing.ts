@@ -3,12 +3,11 @@
  * unknown user is verified against a decoy hash) about the same time. Production argon2 settings.
  *   npx tsx bench/login-timing.ts
  */
-import { writeFileSync } from 'node:fs';
 import { createAccessTokenIssuer, newAccessTokenKeys } from '@shutter/auth';
 import { usersDatabase } from '@shutter/users';
 import { Accounts } from '../subgraphs/users/src/auth.ts';
 import { usersConfigSchema } from '../subgraphs/users/src/config.ts';
-import { benchInfra, dropDatabase, freshDatabase, timeIt } from './lib.ts';
+import { benchInfra, dropDatabase, freshDatabase, round, timeIt, writeResults } from './lib.ts';
 
 const { pg, redis } = await benchInfra();
 const url = await freshDatabase(pg.adminUrl, 'bench_users', usersDatabase);
@@ -24,7 +23,17 @@ const unknownUser = await timeIt(100, () => attempt('nobody_here'), 5);
 const right = await timeIt(50, () => accounts.logIn({ usernameOrEmail: 'timing', password: 'the right password' }), 5);
 const results = { date: new Date().toISOString(), argon2, wrongPasswordMs: wrongPassword, unknownUserMs: unknownUser, successfulLogInMs: right };
 console.log(JSON.stringify(results, null, 2));
-writeFileSync(new URL('./results/login-timing.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+writeResults(
+  'login-timing',
+  [
+    { workload: 'logIn, production argon2id', metric: 'wrong password, p50', value: wrongPassword.p50, unit: 'ms' },
+    { workload: 'logIn, production argon2id', metric: 'unknown user, p50', value: unknownUser.p50, unit: 'ms' },
+    // The decoy hash: an unknown user must not answer measurably faster than a wrong password.
+    { workload: 'logIn, production argon2id', metric: 'unknown user / wrong password, p50', value: round(unknownUser.p50 / wrongPassword.p50), unit: 'x', target: '0.9x to 1.1x', met: Math.abs(unknownUser.p50 / wrongPassword.p50 - 1) <= 0.1 },
+    { workload: 'logIn, production argon2id', metric: 'successful log-in, p50', value: right.p50, unit: 'ms' },
+  ],
+  results,
+);
 await database.close();
 await dropDatabase(pg.adminUrl, 'bench_users');
 await redis.stop();

@@ -6,7 +6,7 @@
  * on the same table (target <= 2x).
  *   npx tsx bench/media.ts
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -17,7 +17,7 @@ import { signRequest } from '@shutter/auth';
 import { loadMediaConfig, mediaDatabase, renderVariants, startMediaService } from '@shutter/media';
 import { processUpload } from '../subgraphs/media/src/processing.ts';
 import { LocalStorage } from '../subgraphs/media/src/storage/index.ts';
-import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt } from './lib.ts';
+import { benchInfra, dropDatabase, freshDatabase, progress, round, timeIt, writeResults } from './lib.ts';
 
 sharp.concurrency(0);
 const { pg, redis } = await benchInfra();
@@ -154,7 +154,20 @@ const summary = {
   postEntities: results,
 };
 console.log(JSON.stringify(summary, null, 2));
-writeFileSync(new URL('./results/media.json', import.meta.url), JSON.stringify(summary, null, 2) + '\n');
+const batch = (size: number) => results[`batch${size}`] as { entitiesMs: { p50: number }; anyQueryMs: { p50: number }; ratioP50: number };
+writeResults(
+  'media',
+  [
+    { workload: 'image processing, 12 MP JPEG', metric: 'sharp directly', value: direct, unit: 'images/s' },
+    { workload: 'image processing, 12 MP JPEG', metric: 'the worker job', value: job, unit: 'images/s' },
+    { workload: 'image processing, 12 MP JPEG', metric: 'job / direct', value: round(job / direct), unit: 'x', target: '>= 0.8x', met: job / direct >= 0.8 },
+    ...[20, 100].flatMap((size) => [
+      { workload: `Post _entities x${size}`, metric: 'p50', value: batch(size).entitiesMs.p50, unit: 'ms' },
+      { workload: `Post _entities x${size}`, metric: '/ one = ANY query, p50', value: batch(size).ratioP50, unit: 'x', target: '<= 2x', met: batch(size).ratioP50 <= 2 },
+    ]),
+  ],
+  summary,
+);
 
 await service.close();
 await database.close();

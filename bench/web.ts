@@ -9,13 +9,13 @@
  *   npx tsx bench/web.ts            (WEB_BENCH_RUNS=7 for more loads; WEB_BENCH_WATERFALL=1 also
  *                                    prints the first cold load's requests, start and end in ms)
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Request } from 'playwright-core';
 import sharp from 'sharp';
 import { startInstallation } from './installation.ts';
-import { progress, round } from './lib.ts';
+import { cleanRedisPrefix, progress, round, writeResults } from './lib.ts';
 
 /** What the page's init script records (this file is type-checked for Node, without the DOM). */
 declare const window: { __marks: { feed: number | null; photo: number | null } };
@@ -172,7 +172,18 @@ try {
     warm: summary(warm),
   };
   console.log(JSON.stringify(results, null, 2));
-  writeFileSync(new URL('./results/web.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+  writeResults(
+    'web',
+    [
+      { workload: 'web first screen', metric: 'JavaScript before the feed (gzip)', value: results.firstScreenJs.gzipKiB, unit: 'KiB' },
+      { workload: 'web first screen, cold', metric: 'first contentful paint, median', value: results.cold.firstContentfulPaintMs, unit: 'ms' },
+      { workload: 'web first screen, cold', metric: 'feed of 20 rendered, median', value: results.cold.feedOf20RenderedMs, unit: 'ms' },
+      { workload: 'web first screen, warm', metric: 'first contentful paint, median', value: results.warm.firstContentfulPaintMs, unit: 'ms' },
+      { workload: 'web first screen, warm', metric: 'feed of 20 rendered, median', value: results.warm.feedOf20RenderedMs, unit: 'ms' },
+    ],
+    { ...results, runs: RUNS },
+  );
 } finally {
   await installation.stop();
+  await cleanRedisPrefix(installation.redisUrl, installation.prefix);
 }

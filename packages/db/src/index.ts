@@ -68,6 +68,7 @@ export function escapeLike(text: string): string {
 }
 export * from './ids.ts';
 export * from './errors.ts';
+export { insertMany } from './bulk-insert.ts';
 
 /** A service's database as its code knows it: its drizzle schema and its committed migrations. */
 export interface ServiceDatabase<TSchema extends Record<string, unknown>> {
