@@ -1,0 +1,251 @@
+/**
+ * Workload 7 of issue #15: one post by an author with 100,000 followers → a NEW_POST notification
+ * stored for each, and a push job queued for each follower's device.
+ *
+ * The product as `npm start` runs it (`installation.ts`, ports 4700-4704 before BENCH_PORT_OFFSET,
+ * every service and worker its own process), with a local Web Push receiver that answers 201, so
+ * the pushes are real (encrypted, signed with VAPID, POSTed). Seeded through the services' own bulk
+ * seed functions: social-graph's `seedFollowers`, users' `seedUsers` (accounts and push devices,
+ * registered as the mutation registers them). The author signs up and posts through the gateway.
+ *
+ * From createPost's return, polled every POLL_MS:
+ *   - timelines: the oldest follower's timeline (on the last page the fan-out writes) has the post;
+ *   - stored: every follower's NEW_POST notification of the post is in the feed's database;
+ *   - queued: every device's push.requested is relayed from users' outbox to BullMQ
+ *     (`users.push-deliver`), i.e. every push job is queued;
+ *   - idle: every queue is empty and every outbox relayed (the pushes delivered).
+ *
+ *   BENCH_PORT_OFFSET=2000 npx tsx bench/notifications.ts
+ *   NOTIFICATIONS_BENCH_FOLLOWERS=100000 NOTIFICATIONS_BENCH_DEVICE_SHARE=0.1 NOTIFICATIONS_BENCH_RUNS=3
+ */
+import { createECDH, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import sharp from 'sharp';
+import { newId } from '@shutter/db';
+import { createRedisConnection, eventCatalogue } from '@shutter/events';
+import { createFeedDeps, feedDatabase, loadFeedConfig } from '@shutter/feed';
+import { seedFollowers, socialGraphDatabase } from '@shutter/social-graph';
+import { PUSH_DELIVER_QUEUE, seedUsers, usersDatabase } from '@shutter/users';
+import { startInstallation } from './installation.ts';
+import { cleanRedisPrefix, progress, quantiles, round, writeResults, type BenchFigure } from './lib.ts';
+
+const FOLLOWERS = Number(process.env.NOTIFICATIONS_BENCH_FOLLOWERS ?? 100_000);
+const DEVICE_SHARE = Number(process.env.NOTIFICATIONS_BENCH_DEVICE_SHARE ?? 0.1);
+const RUNS = Number(process.env.NOTIFICATIONS_BENCH_RUNS ?? 3);
+const POLL_MS = 20;
+const TARGET_MS = 2000;
+const DEVICES = Math.round(FOLLOWERS * DEVICE_SHARE);
+
+// A Web Push service on loopback: every push is answered 201 Created, as a browser vendor's does.
+let pushesReceived = 0;
+const pushService = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    pushesReceived++;
+    res.writeHead(201).end();
+  });
+});
+await new Promise<void>((resolve) => pushService.listen(0, '127.0.0.1', resolve));
+const pushPort = (pushService.address() as AddressInfo).port;
+
+const installation = await startInstallation('notifications', { portBase: 4700, env: { CELEBRITY_FOLLOWER_THRESHOLD: String(Math.max(1_000_000, FOLLOWERS * 2)) } });
+const closers: (() => Promise<unknown>)[] = [];
+async function shutdown(code: number): Promise<never> {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+  await installation.stop();
+  await cleanRedisPrefix(installation.redisUrl, installation.prefix);
+  pushService.close();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(130));
+
+try {
+  const rawSql = (database: string) => {
+    const sql = postgres(installation.postgresUrl(database), { max: 2, onnotice: () => {} });
+    closers.push(() => sql.end({ timeout: 5 }));
+    return sql;
+  };
+  const feedSql = rawSql('shutter_feed');
+  const usersSql = rawSql('shutter_users');
+  const mediaSql = rawSql('shutter_media');
+
+  const gateway = async (query: string, variables: unknown, token?: string): Promise<any> => {
+    const response = await fetch(installation.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const result = (await response.json()) as { data?: any; errors?: unknown };
+    if (!result.data || result.errors) throw new Error(`${query.slice(0, 40)}: ${JSON.stringify(result.errors ?? result).slice(0, 400)}`);
+    return result.data;
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Seeding.
+  const signedUp = await gateway(
+    'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }',
+    { input: { username: 'notifier', email: 'notifier@bench.test', password: 'correct horse battery' } },
+  );
+  const author = { id: signedUp.signUp.user.id as string, token: signedUp.signUp.accessToken as string };
+  const followers = Array.from({ length: FOLLOWERS }, () => newId());
+
+  let t = performance.now();
+  progress(`seeding ${FOLLOWERS.toLocaleString()} followers, ${DEVICES.toLocaleString()} of them with a Web Push device on :${pushPort}…`);
+  const socialGraphDb = socialGraphDatabase.connect(installation.postgresUrl('shutter_social_graph'), { max: 2 });
+  closers.push(() => socialGraphDb.close());
+  await seedFollowers(socialGraphDb.db, author.id, followers, new Date(Date.now() - 86_400_000));
+  const usersDb = usersDatabase.connect(installation.postgresUrl('shutter_users'), { max: 8 });
+  closers.push(() => usersDb.close());
+  // One browser key pair for every device: encryption to it is what a real one costs.
+  const browser = createECDH('prime256v1');
+  browser.generateKeys();
+  const keys = { p256dh: browser.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+  await seedUsers(
+    usersDb.db,
+    followers.slice(0, DEVICES).map((id, i) => ({
+      id,
+      username: `follower${i}`,
+      email: `follower${i}@bench.test`,
+      devices: [{ platform: 'WEB_PUSH' as const, token: JSON.stringify({ endpoint: `http://127.0.0.1:${pushPort}/push/${i}`, keys }) }],
+    })),
+    'not-a-hash: seeded accounts do not log in',
+  );
+  progress(`  seeded in ${((performance.now() - t) / 1000).toFixed(1)} s; making every follower's timeline exist…`);
+
+  // The fan-out writes only timelines that exist (a first read builds one): make them all exist.
+  const redis = new Redis(installation.redisUrl);
+  closers.push(async () => redis.disconnect());
+  const feedConfig = loadFeedConfig({
+    ...process.env,
+    FEED_DATABASE_URL: installation.postgresUrl('shutter_feed'),
+    GATEWAY_SIGNING_SECRET: installation.secrets.gatewaySigningSecret,
+    REDIS_URL: installation.redisUrl,
+    QUEUE_PREFIX: installation.prefix,
+    LOG_LEVEL: 'error',
+  });
+  const feedDb = feedDatabase.connect(feedConfig.FEED_DATABASE_URL, { max: 1 });
+  closers.push(() => feedDb.close());
+  const { timelines } = createFeedDeps(feedConfig, feedDb.db, redis);
+  t = performance.now();
+  for (let i = 0; i < followers.length; i += 1000) await Promise.all(followers.slice(i, i + 1000).map((id) => timelines.rebuild(id, async () => [])));
+  progress(`  timelines in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  // Every queue an event goes through, and users' push deliveries.
+  const queueConnection = createRedisConnection(installation.redisUrl);
+  closers.push(async () => queueConnection.disconnect());
+  const queueNames = [...new Set([...Object.values(eventCatalogue).flatMap((e) => [...e.queues]), PUSH_DELIVER_QUEUE])];
+  const queues = queueNames.map((name) => new Queue(name, { connection: queueConnection, prefix: installation.prefix }));
+  closers.push(() => Promise.all(queues.map((q) => q.close())));
+  const unsent = async () => {
+    const counts = await Promise.all(
+      [feedSql, usersSql, mediaSql].map(async (sql) => (await sql<{ n: number }[]>`select count(*)::int as n from outbox where sent_at is null`)[0]!.n),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  };
+  const idle = async () => {
+    const counts = await Promise.all(queues.map(async (q) => Object.values(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')).reduce((a, b) => a + b, 0)));
+    return counts.every((n) => n === 0) && (await unsent()) === 0;
+  };
+  const waitIdle = async () => {
+    const deadline = Date.now() + 10 * 60_000;
+    while (!(await idle())) {
+      if (Date.now() > deadline) throw new Error('the workers were not idle in 10 minutes');
+      await sleep(POLL_MS);
+    }
+  };
+
+  const photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 30, g: 90, b: 160 } } }).jpeg().toBuffer();
+  /** A processed upload of the author's: a post of it is published at once. */
+  const readyUpload = async (): Promise<string> => {
+    const { createUpload } = await gateway(
+      'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
+      { input: { contentType: 'image/jpeg', byteSize: photo.length } },
+      author.token,
+    );
+    const put = await fetch(createUpload.uploadUrl, { method: 'PUT', body: photo });
+    if (!put.ok) throw new Error(`PUT upload: ${put.status}`);
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(20)) {
+      const [row] = await mediaSql<{ status: string }[]>`select status from uploads where id = ${createUpload.id}`;
+      if (row?.status === 'ready') return createUpload.id;
+      if (row?.status === 'failed') throw new Error('the upload failed to process');
+    }
+    throw new Error('the upload was not processed in 60 s');
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // The runs.
+  const oldestTimeline = timelines.key(followers[0]!);
+  interface Run {
+    timelinesMs: number;
+    storedMs: number;
+    queuedMs: number;
+    idleMs: number;
+    notifications: number;
+    pushJobs: number;
+    pushesReceived: number;
+  }
+  const runs: Run[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    await waitIdle();
+    const uploadId = await readyUpload();
+    await waitIdle();
+    const pushesBefore = pushesReceived;
+    const since = new Date(Date.now() - 1000);
+    const { createPost } = await gateway('mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', { input: { uploadIds: [uploadId] } }, author.token);
+    const postId = createPost.id as string;
+    const returned = performance.now();
+    const at: Partial<Record<'timelinesMs' | 'storedMs' | 'queuedMs', number>> = {};
+    let notifications = 0;
+    let pushJobs = 0;
+    for (const deadline = Date.now() + 5 * 60_000; at.timelinesMs === undefined || at.storedMs === undefined || at.queuedMs === undefined; await sleep(POLL_MS)) {
+      if (Date.now() > deadline) throw new Error(`run ${run}: not done in 5 minutes (${JSON.stringify({ at, notifications, pushJobs })})`);
+      const now = () => round(performance.now() - returned, 0);
+      if (at.timelinesMs === undefined && (await redis.zscore(oldestTimeline, postId)) !== null) at.timelinesMs = now();
+      if (at.storedMs === undefined) {
+        notifications = (await feedSql<{ n: number }[]>`select count(*)::int as n from notifications where post_id = ${postId} and kind = 'NEW_POST'`)[0]!.n;
+        if (notifications >= FOLLOWERS) at.storedMs = now();
+      }
+      if (at.queuedMs === undefined) {
+        pushJobs = (
+          await usersSql<{ n: number }[]>`select count(*)::int as n from outbox where event = 'push.requested' and sent_at is not null and created_at >= ${since}`
+        )[0]!.n;
+        if (pushJobs >= DEVICES) at.queuedMs = now();
+      }
+    }
+    await waitIdle();
+    const result: Run = { timelinesMs: at.timelinesMs!, storedMs: at.storedMs!, queuedMs: at.queuedMs!, idleMs: round(performance.now() - returned, 0), notifications, pushJobs, pushesReceived: pushesReceived - pushesBefore };
+    runs.push(result);
+    progress(
+      `run ${run}/${RUNS}: timelines +${result.timelinesMs} ms, ${notifications.toLocaleString()} NEW_POST stored +${result.storedMs} ms, ` +
+        `${pushJobs.toLocaleString()} push jobs queued +${result.queuedMs} ms, idle (pushes delivered: ${result.pushesReceived.toLocaleString()}) +${result.idleMs} ms`,
+    );
+  }
+
+  const median = (key: keyof Run) => quantiles(runs.map((r) => r[key])).p50;
+  const workload = `post → NEW_POST notifications, ${FOLLOWERS.toLocaleString()} followers (${DEVICES.toLocaleString()} with a device)`;
+  const figures: BenchFigure[] = [
+    { workload, metric: 'every NEW_POST stored (median)', value: median('storedMs'), unit: 'ms', target: `< ${TARGET_MS} ms`, met: median('storedMs') < TARGET_MS },
+    { workload, metric: 'every push job queued (median)', value: median('queuedMs'), unit: 'ms', target: `< ${TARGET_MS} ms`, met: median('queuedMs') < TARGET_MS },
+    { workload, metric: 'every timeline has the post (median)', value: median('timelinesMs'), unit: 'ms' },
+    { workload, metric: 'every queue idle, pushes delivered (median)', value: median('idleMs'), unit: 'ms' },
+  ];
+  for (const f of figures) progress(`${f.metric}: ${f.value} ${f.unit}${f.target ? ` (target ${f.target}: ${f.met ? 'met' : 'not met'})` : ''}`);
+  writeResults('notifications', figures, {
+    followers: FOLLOWERS,
+    devices: DEVICES,
+    runs,
+    measured:
+      'from createPost returning through the gateway; polled every 20 ms: the oldest follower’s timeline (ZSCORE; the last page written), count of NEW_POST rows of the post in shutter_feed, count of relayed push.requested rows in shutter_users’ outbox, then every queue empty and every outbox relayed',
+    seeding: "social-graph's seedFollowers and users' seedUsers (accounts, and Web Push devices through registerPushDevice) against the installation's databases; the author signed up through the gateway",
+    pushService: 'an HTTP server on loopback answering 201 to every push',
+  });
+  await shutdown(0);
+} catch (err) {
+  progress(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  await shutdown(1);
+}
