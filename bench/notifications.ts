@@ -19,8 +19,10 @@
  *   NOTIFICATIONS_BENCH_FOLLOWERS=100000 NOTIFICATIONS_BENCH_DEVICE_SHARE=0.1 NOTIFICATIONS_BENCH_RUNS=3
  */
 import { createECDH, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -159,6 +161,47 @@ try {
     }
   };
 
+  /**
+   * CPU time (ms) of the installation's processes by role: each service and worker (told apart from
+   * other installations' by their QUEUE_PREFIX), and Postgres (the postmaster on the installation's
+   * port and its backends).
+   */
+  const postmaster = installation.pidOn(installation.postgresPort);
+  const cpuByRole = (): Map<string, number> => {
+    const procs = new Map<number, { parent: number; ms: number; cmd: string }>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        procs.set(Number(entry), { parent: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10, cmd });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const byRole = new Map<string, number>();
+    const add = (role: string, ms: number) => byRole.set(role, (byRole.get(role) ?? 0) + ms);
+    for (const [pid, { parent, ms, cmd }] of procs) {
+      if (pid === postmaster || parent === postmaster) {
+        add('postgres', ms);
+        continue;
+      }
+      const role = cmd.match(/subgraphs\/([\w-]+)\/(?:src|dist)\/(server|worker)\.[jt]s|gateway\/(?:src|dist)\/server\.[jt]s/);
+      if (!role) continue;
+      let ours = false;
+      try {
+        ours = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`QUEUE_PREFIX=${installation.prefix}`);
+      } catch {
+        // gone, or not readable
+      }
+      if (ours) add(role[1] ? `${role[1]}${role[2] === 'worker' ? '-worker' : ''}` : 'gateway', ms);
+    }
+    return byRole;
+  };
+  const cpuSince = (before: Map<string, number>): Record<string, number> =>
+    Object.fromEntries([...cpuByRole()].map(([role, ms]) => [role, ms - (before.get(role) ?? 0)] as const).filter(([, ms]) => ms > 0));
+
   const photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 30, g: 90, b: 160 } } }).jpeg().toBuffer();
   /** A processed upload of the author's: a post of it is published at once. */
   const readyUpload = async (): Promise<string> => {
@@ -188,6 +231,9 @@ try {
     notifications: number;
     pushJobs: number;
     pushesReceived: number;
+    /** CPU ms of each of the installation's processes from createPost's return until every push job was queued, and until idle. */
+    cpuMsUntilQueued: Record<string, number>;
+    cpuMsUntilIdle: Record<string, number>;
   }
   const runs: Run[] = [];
   for (let run = 1; run <= RUNS; run++) {
@@ -199,6 +245,8 @@ try {
     const { createPost } = await gateway('mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', { input: { uploadIds: [uploadId] } }, author.token);
     const postId = createPost.id as string;
     const returned = performance.now();
+    const cpuBefore = cpuByRole();
+    let cpuUntilQueued: Record<string, number> = {};
     const at: Partial<Record<'timelinesMs' | 'storedMs' | 'queuedMs', number>> = {};
     let notifications = 0;
     let pushJobs = 0;
@@ -214,25 +262,32 @@ try {
         pushJobs = (
           await usersSql<{ n: number }[]>`select count(*)::int as n from outbox where event = 'push.requested' and sent_at is not null and created_at >= ${since}`
         )[0]!.n;
-        if (pushJobs >= DEVICES) at.queuedMs = now();
+        if (pushJobs >= DEVICES) {
+          at.queuedMs = now();
+          cpuUntilQueued = cpuSince(cpuBefore);
+        }
       }
     }
     await waitIdle();
-    const result: Run = { timelinesMs: at.timelinesMs!, storedMs: at.storedMs!, queuedMs: at.queuedMs!, idleMs: round(performance.now() - returned, 0), notifications, pushJobs, pushesReceived: pushesReceived - pushesBefore };
+    const cpuUntilIdle = cpuSince(cpuBefore);
+    const result: Run = { timelinesMs: at.timelinesMs!, storedMs: at.storedMs!, queuedMs: at.queuedMs!, idleMs: round(performance.now() - returned, 0), notifications, pushJobs, pushesReceived: pushesReceived - pushesBefore, cpuMsUntilQueued: cpuUntilQueued, cpuMsUntilIdle: cpuUntilIdle };
     runs.push(result);
     progress(
       `run ${run}/${RUNS}: timelines +${result.timelinesMs} ms, ${notifications.toLocaleString()} NEW_POST stored +${result.storedMs} ms, ` +
-        `${pushJobs.toLocaleString()} push jobs queued +${result.queuedMs} ms, idle (pushes delivered: ${result.pushesReceived.toLocaleString()}) +${result.idleMs} ms`,
+        `${pushJobs.toLocaleString()} push jobs queued +${result.queuedMs} ms, idle (pushes delivered: ${result.pushesReceived.toLocaleString()}) +${result.idleMs} ms\n` +
+        `  CPU ms until queued ${JSON.stringify(result.cpuMsUntilQueued)}; until idle ${JSON.stringify(result.cpuMsUntilIdle)}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     );
   }
 
-  const median = (key: keyof Run) => quantiles(runs.map((r) => r[key])).p50;
+  const median = (key: 'timelinesMs' | 'storedMs' | 'queuedMs' | 'idleMs') => quantiles(runs.map((r) => r[key])).p50;
+  const medianCpu = (role: string) => quantiles(runs.map((r) => r.cpuMsUntilQueued[role] ?? 0)).p50;
   const workload = `post → NEW_POST notifications, ${FOLLOWERS.toLocaleString()} followers (${DEVICES.toLocaleString()} with a device)`;
   const figures: BenchFigure[] = [
     { workload, metric: 'every NEW_POST stored (median)', value: median('storedMs'), unit: 'ms', target: `< ${TARGET_MS} ms`, met: median('storedMs') < TARGET_MS },
     { workload, metric: 'every push job queued (median)', value: median('queuedMs'), unit: 'ms', target: `< ${TARGET_MS} ms`, met: median('queuedMs') < TARGET_MS },
     { workload, metric: 'every timeline has the post (median)', value: median('timelinesMs'), unit: 'ms' },
     { workload, metric: 'every queue idle, pushes delivered (median)', value: median('idleMs'), unit: 'ms' },
+    ...['feed-worker', 'users-worker', 'postgres'].map((role) => ({ workload, metric: `${role} CPU until every push job is queued (median)`, value: medianCpu(role), unit: 'ms' })),
   ];
   for (const f of figures) progress(`${f.metric}: ${f.value} ${f.unit}${f.target ? ` (target ${f.target}: ${f.met ? 'met' : 'not met'})` : ''}`);
   writeResults('notifications', figures, {
