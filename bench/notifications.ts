@@ -279,6 +279,34 @@ try {
     );
   }
 
+  // The ceiling, in the same run (PERFORMANCE.md): 100,000 NEW_POST rows straight into the feed's
+  // notifications table by `unnest`, in pages of 1,000, one statement per transaction, sequential
+  // and 3 in flight (as the fan-out runs them), without the outbox, Redis or any service. Removed after.
+  const ceilingPost = newId();
+  const insertPages = async (inFlight: number): Promise<number> => {
+    const pages = Array.from({ length: Math.ceil(FOLLOWERS / 1000) }, (_, i) => followers.slice(i * 1000, (i + 1) * 1000));
+    const createdAt = new Date().toISOString();
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let page = pages[next++]; page; page = pages[next++]) {
+          await feedSql`
+            insert into notifications (id, recipient_id, kind, actor_id, post_id, comment_id, dedupe_key, created_at)
+            select * from unnest(${page.map(() => newId())}::uuid[], ${page}::uuid[], ${page.map(() => 'NEW_POST')}::text[]::notification_kind[],
+              ${page.map(() => author.id)}::uuid[], ${page.map(() => ceilingPost)}::uuid[], ${page.map(() => null)}::uuid[],
+              ${page.map(() => `ceiling:${ceilingPost}:${inFlight}`)}::text[], ${page.map(() => createdAt)}::text[]::timestamptz[])
+            on conflict do nothing`;
+        }
+      }),
+    );
+    return performance.now() - started;
+  };
+  const ceilingSequentialMs = round(await insertPages(1), 0);
+  const ceilingInFlightMs = round(await insertPages(3), 0);
+  await feedSql`delete from notifications where post_id = ${ceilingPost}`;
+  progress(`ceiling: ${FOLLOWERS.toLocaleString()} rows by unnest in pages of 1,000: ${ceilingSequentialMs} ms sequential, ${ceilingInFlightMs} ms 3 in flight`);
+
   const median = (key: 'timelinesMs' | 'storedMs' | 'queuedMs' | 'idleMs') => quantiles(runs.map((r) => r[key])).p50;
   const medianCpu = (role: string) => quantiles(runs.map((r) => r.cpuMsUntilQueued[role] ?? 0)).p50;
   const workload = `post → NEW_POST notifications, ${FOLLOWERS.toLocaleString()} followers (${DEVICES.toLocaleString()} with a device)`;
@@ -286,6 +314,7 @@ try {
     { workload, metric: 'every NEW_POST stored (median)', value: median('storedMs'), unit: 'ms', target: `< ${TARGET_MS} ms`, met: median('storedMs') < TARGET_MS },
     { workload, metric: 'every push job queued (median)', value: median('queuedMs'), unit: 'ms', target: `< ${TARGET_MS} ms`, met: median('queuedMs') < TARGET_MS },
     { workload, metric: 'every timeline has the post (median)', value: median('timelinesMs'), unit: 'ms' },
+    { workload, metric: 'ceiling: the same rows by unnest straight into Postgres, 3 pages in flight', value: ceilingInFlightMs, unit: 'ms' },
     { workload, metric: 'every queue idle, pushes delivered (median)', value: median('idleMs'), unit: 'ms' },
     ...['feed-worker', 'users-worker', 'postgres'].map((role) => ({ workload, metric: `${role} CPU until every push job is queued (median)`, value: medianCpu(role), unit: 'ms' })),
   ];
@@ -294,6 +323,7 @@ try {
     followers: FOLLOWERS,
     devices: DEVICES,
     runs,
+    ceiling: { sequentialMs: ceilingSequentialMs, threeInFlightMs: ceilingInFlightMs, what: 'NEW_POST rows for every follower by INSERT … SELECT FROM unnest in pages of 1,000 from this process, straight into shutter_feed (no outbox, no Redis, no service); deleted after' },
     measured:
       'from createPost returning through the gateway; polled every 20 ms: the oldest follower’s timeline (ZSCORE; the last page written), count of NEW_POST rows of the post in shutter_feed, count of relayed push.requested rows in shutter_users’ outbox, then every queue empty and every outbox relayed',
     seeding: "social-graph's seedFollowers and users' seedUsers (accounts, and Web Push devices through registerPushDevice) against the installation's databases; the author signed up through the gateway",
