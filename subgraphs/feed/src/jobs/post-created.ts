@@ -9,7 +9,8 @@ import { forEachFollowerPage } from './follower-pages.ts';
 /**
  * Pages of NEW_POST notifications being written at once by one fan-out: enough to keep Postgres
  * busy while Redis takes the timelines, few enough to leave the worker's pool (2 + FANOUT_CONCURRENCY
- * connections) to the other jobs.
+ * connections) to the other jobs. Pages whose timelines are done wait their turn in memory (a
+ * page is 1,000 ids: 100,000 followers are ~4 MB).
  */
 const NOTIFICATION_PAGES_IN_FLIGHT = 3;
 
@@ -60,27 +61,36 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
 
   // Each page's notifications are written once its timelines have the post (the feed is what
   // people see first), in transactions of their own while the next pages' timelines are written:
-  // Postgres's inserts and Redis's writes overlap instead of taking turns.
+  // Postgres's inserts and Redis's writes overlap instead of taking turns. The pages take turns in
+  // a few lanes, so the timelines never wait for the notifications.
   let followers = 0;
   let notified = 0;
   let failure: unknown = null;
-  const notifying = new Set<Promise<void>>();
-  await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {
-    timelinesWritten += await deps.timelines.addToMany(ids, entry);
-    followers += ids.length;
-    while (notifying.size >= NOTIFICATION_PAGES_IN_FLIGHT) await Promise.race(notifying);
-    if (failure) throw failure;
-    const page = createNotifications(
-      deps,
-      ids.map((recipientId) => ({ recipientId, kind: 'NEW_POST' as const, actorId: event.authorId, postId: event.postId, dedupeKey: `post:${event.postId}`, createdAt })),
-    ).then(
-      (created) => void (notified += created.length),
-      (err: unknown) => void (failure ??= err),
-    );
-    notifying.add(page);
-    void page.finally(() => notifying.delete(page));
-  });
-  await Promise.all(notifying);
+  const lanes: Promise<void>[] = Array.from({ length: NOTIFICATION_PAGES_IN_FLIGHT }, () => Promise.resolve());
+  let page = 0;
+  try {
+    await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {
+      timelinesWritten += await deps.timelines.addToMany(ids, entry);
+      followers += ids.length;
+      if (failure) throw failure;
+      const lane = page++ % lanes.length;
+      lanes[lane] = lanes[lane]!.then(async () => {
+        if (failure) return;
+        try {
+          const created = await createNotifications(
+            deps,
+            ids.map((recipientId) => ({ recipientId, kind: 'NEW_POST' as const, actorId: event.authorId, postId: event.postId, dedupeKey: `post:${event.postId}`, createdAt })),
+          );
+          notified += created.length;
+        } catch (err) {
+          failure ??= err;
+        }
+      });
+    });
+  } finally {
+    // Not one page left writing after the job ends (a retry would run beside it).
+    await Promise.all(lanes);
+  }
   if (failure) throw failure;
   return { followers, celebrity: false, timelinesWritten, notified };
 }
