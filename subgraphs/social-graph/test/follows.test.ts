@@ -2,6 +2,9 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '@shutter/auth';
 import { followerIdsEndpoint } from '@shutter/contracts';
+import { newId } from '@shutter/db';
+import { seedFollowers } from '../src/bulk-seed.ts';
+import { socialGraphDatabase } from '../src/db/index.ts';
 import { startSocialGraphHarness, type SocialGraphHarness } from './helpers.ts';
 
 let h: SocialGraphHarness;
@@ -195,5 +198,27 @@ describe('lists and flags', () => {
     expect((await post({ userId: target }, false)).status).toBe(401);
     expect((await post({ userId: 'nope' })).status).toBe(400);
     expect((await post({ userId: target, limit: 1001 })).status).toBe(400);
+  });
+});
+
+describe('seedFollowers (bulk seeding)', () => {
+  it('adds the edges and moves the counters as follow does, the first follower the oldest; edges already there are skipped', async () => {
+    const database = socialGraphDatabase.connect(h.socialGraphDatabase.url, { max: 1 });
+    try {
+      const followee = newId();
+      const followers = Array.from({ length: 5 }, () => newId());
+      expect(await seedFollowers(database.db, followee, followers, new Date('2026-01-01T00:00:00Z'))).toBe(5);
+      expect(await counts(followee)).toEqual({ followerCount: 5, followingCount: 0 });
+      expect(await counts(followers[0]!)).toEqual({ followerCount: 0, followingCount: 1 });
+      const order = await sql<{ follower_id: string }[]>`select follower_id from follows where followee_id = ${followee} order by created_at`;
+      expect(order.map((r) => r.follower_id)).toEqual(followers);
+
+      const more = newId();
+      expect(await seedFollowers(database.db, followee, [followers[1]!, more], new Date())).toBe(1);
+      expect(await counts(followee)).toEqual({ followerCount: 6, followingCount: 0 });
+      expect(await counts(followers[1]!)).toEqual({ followerCount: 0, followingCount: 1 });
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -23,6 +23,7 @@ import { renderPushMessage, type NotificationCreated } from '../src/push/message
 import { classifyFcm, classifyWebPush, parseRetryAfter, PushRetryError, retryDelay } from '../src/push/outcome.ts';
 import { createWebPushSender } from '../src/push/web-push.ts';
 import { registerPushDevice } from '../src/push-devices.ts';
+import { seedUsers } from '../src/bulk-seed.ts';
 import { usersTestConfig } from './config.ts';
 
 const log = pino({ level: 'silent' });
@@ -506,5 +507,29 @@ describe('push endpoints in production', () => {
     }
     const device = await registerPushDevice(usersDb.db, owner, 'WEB_PUSH', subscriptionOf(browser, 'https://fcm.googleapis.com/fcm/send/abc'), policy);
     expect(device.platform).toBe('WEB_PUSH');
+  });
+});
+
+describe('seedUsers (bulk seeding)', () => {
+  it('makes the accounts and registers their devices as the mutation does; taken usernames are skipped, devices and all', async () => {
+    const [a, b] = [newId(), newId()];
+    const browser = newBrowser();
+    const token = subscriptionOf(browser, `${push.url}/sub/seeded-a`);
+    const made = await seedUsers(usersDb.db, [
+      { id: a, username: 'Seeded_A', email: 'seeded_a@shutter.test', devices: [{ platform: 'WEB_PUSH', token }] },
+      { id: b, username: 'seeded_b', email: 'seeded_b@shutter.test' },
+    ], 'seeded');
+    expect(made).toBe(2);
+    const [row] = await usersDb.db.select().from(users).where(eq(users.id, a));
+    expect(row).toMatchObject({ username: 'seeded_a', passwordHash: 'seeded' });
+    const devices = await usersDb.db.select().from(pushDevices).where(eq(pushDevices.userId, a));
+    expect(devices).toMatchObject([{ platform: 'WEB_PUSH', endpoint: `${push.url}/sub/seeded-a` }]);
+
+    // The same username again (another id): not made, and its device not registered to it.
+    const c = newId();
+    expect(await seedUsers(usersDb.db, [{ id: c, username: 'seeded_a', email: 'other@shutter.test', devices: [{ platform: 'WEB_PUSH', token: subscriptionOf(newBrowser(), `${push.url}/sub/seeded-c`) }] }], 'seeded')).toBe(0);
+    expect(await usersDb.db.select().from(pushDevices).where(eq(pushDevices.userId, c))).toEqual([]);
+    // A token registration refuses is refused here too.
+    await expect(seedUsers(usersDb.db, [{ id: newId(), username: 'seeded_d', email: 'seeded_d@shutter.test', devices: [{ platform: 'WEB_PUSH', token: 'not json' }] }], 'seeded')).rejects.toThrow();
   });
 });
