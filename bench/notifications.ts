@@ -29,7 +29,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import sharp from 'sharp';
 import { newId } from '@shutter/db';
-import { createRedisConnection, eventCatalogue } from '@shutter/events';
+import { createRedisConnection, eventCatalogue, queuePrefix } from '@shutter/events';
 import { createFeedDeps, feedDatabase, loadFeedConfig } from '@shutter/feed';
 import { seedFollowers, socialGraphDatabase } from '@shutter/social-graph';
 import { PUSH_DELIVER_QUEUE, seedUsers, usersDatabase } from '@shutter/users';
@@ -141,7 +141,7 @@ try {
   const queueConnection = createRedisConnection(installation.redisUrl);
   closers.push(async () => queueConnection.disconnect());
   const queueNames = [...new Set([...Object.values(eventCatalogue).flatMap((e) => [...e.queues]), PUSH_DELIVER_QUEUE])];
-  const queues = queueNames.map((name) => new Queue(name, { connection: queueConnection, prefix: installation.prefix }));
+  const queues = queueNames.map((name) => new Queue(name, { connection: queueConnection, prefix: queuePrefix(installation.prefix, name) }));
   closers.push(() => Promise.all(queues.map((q) => q.close())));
   const unsent = async () => {
     const counts = await Promise.all(
