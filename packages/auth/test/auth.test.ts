@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createAccessTokenIssuer,
   createAccessTokenVerifier,
@@ -24,6 +24,27 @@ describe('access tokens', () => {
 
     const expired = await (await createAccessTokenIssuer(keys.privateKey, -10)).issue({ userId: 'u1', sessionId: 's1' });
     expect(await verifier.verify(expired.token)).toBeNull();
+  });
+
+  describe('a token verified once', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('is remembered until it expires, and refused from then on', async () => {
+      const keys = newAccessTokenKeys();
+      const verifier = await createAccessTokenVerifier(keys.publicKey);
+      const { token } = await (await createAccessTokenIssuer(keys.privateKey, 60)).issue({ userId: 'u1', sessionId: 's1' });
+      const first = await verifier.verify(token);
+      expect(first).toMatchObject({ userId: 'u1', sessionId: 's1' });
+      // The same claims again, from memory.
+      expect(await verifier.verify(token)).toBe(first);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+      expect(await verifier.verify(token)).toBeNull();
+      // A tampered copy of a remembered token is not taken for it.
+      vi.useRealTimers();
+      const { token: fresh } = await (await createAccessTokenIssuer(keys.privateKey, 60)).issue({ userId: 'u2', sessionId: 's2' });
+      expect(await verifier.verify(fresh)).toMatchObject({ userId: 'u2' });
+      expect(await verifier.verify(fresh.slice(0, -2) + 'xx')).toBeNull();
+    });
   });
 });
 

@@ -31,17 +31,31 @@ export interface NotificationDeps {
  * same transaction.
  * After the commit, each new one is announced on its recipient's live channel: best effort, since
  * the stored list is the record and a subscriber that missed it sees it there.
+ *
+ * The rows go in as one array per column through unnest: eight bind parameters for a page of
+ * 1,000 rather than 8,000, which Postgres plans once and drizzle does not have to build (the
+ * VALUES list was most of a fan-out page's time).
  */
 export async function createNotifications(deps: NotificationDeps, items: NewNotification[]): Promise<NotificationRow[]> {
-  const rows = items
+  const rows: NotificationRow[] = items
     .filter((n) => n.recipientId !== n.actorId)
-    .map((n) => ({ ...n, id: newId(), postId: n.postId ?? null, commentId: n.commentId ?? null }));
+    .map((n) => ({ id: newId(), recipientId: n.recipientId, kind: n.kind, actorId: n.actorId, postId: n.postId ?? null, commentId: n.commentId ?? null, dedupeKey: n.dedupeKey, createdAt: n.createdAt, readAt: null }));
   if (rows.length === 0) return [];
+  const column = <T>(of: (row: NotificationRow) => T) => sql.param(rows.map(of));
   const created = await deps.db.transaction(async (tx) => {
-    const inserted = await tx.insert(notifications).values(rows).onConflictDoNothing().returning();
-    if (inserted.length > 0) {
+    const inserted = await tx.execute<{ id: string }>(sql`
+      insert into ${notifications} (id, recipient_id, kind, actor_id, post_id, comment_id, dedupe_key, created_at)
+      select * from unnest(
+        ${column((r) => r.id)}::uuid[], ${column((r) => r.recipientId)}::uuid[], ${column((r) => r.kind)}::text[]::notification_kind[],
+        ${column((r) => r.actorId)}::uuid[], ${column((r) => r.postId)}::uuid[], ${column((r) => r.commentId)}::uuid[],
+        ${column((r) => r.dedupeKey)}::text[], ${column((r) => r.createdAt.toISOString())}::text[]::timestamptz[])
+      on conflict do nothing
+      returning id`);
+    const insertedIds = new Set(inserted.map((r) => r.id));
+    const stored = insertedIds.size === rows.length ? rows : rows.filter((r) => insertedIds.has(r.id));
+    if (stored.length > 0) {
       await emitEvent(tx, 'notification.created', {
-        notifications: inserted.map((n) => ({
+        notifications: stored.map((n) => ({
           notificationId: n.id,
           recipientId: n.recipientId,
           kind: n.kind,
@@ -52,7 +66,7 @@ export async function createNotifications(deps: NotificationDeps, items: NewNoti
         })),
       });
     }
-    return inserted;
+    return stored;
   });
   if (created.length > 0) {
     const pipeline = deps.redis.pipeline();

@@ -7,6 +7,8 @@
 import argon2 from 'argon2';
 import { insertMany, type Sql } from '@shutter/db';
 import { usersConfigSchema } from './config.ts';
+import type { UsersDb } from './db/index.ts';
+import { registerPushDevice, type PushPlatform } from './push-devices.ts';
 
 export interface SeedUser {
   id: string;
@@ -32,4 +34,20 @@ export async function bulkInsertUsers(sql: Sql, users: Iterable<SeedUser>, passw
   const count = await insertMany(sql, 'users', ['id', 'username', 'email', 'display_name', 'bio', 'password_hash', 'created_at'], rows());
   await sql`analyze users`;
   return count;
+}
+
+/**
+ * Push devices for seeded accounts, each registered as the `registerPushDevice` mutation registers
+ * it (its token checked the same way), a few at a time.
+ */
+export async function seedPushDevices(db: UsersDb, devices: { userId: string; platform: PushPlatform; token: string }[], concurrency = 8): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < devices.length) {
+        const device = devices[next++]!;
+        await registerPushDevice(db, device.userId, device.platform, device.token);
+      }
+    }),
+  );
 }

@@ -23,6 +23,7 @@ import { renderPushMessage, type NotificationCreated } from '../src/push/message
 import { classifyFcm, classifyWebPush, parseRetryAfter, PushRetryError, retryDelay } from '../src/push/outcome.ts';
 import { createWebPushSender } from '../src/push/web-push.ts';
 import { registerPushDevice } from '../src/push-devices.ts';
+import { bulkInsertUsers, seedPushDevices } from '../src/seed.ts';
 import { usersTestConfig } from './config.ts';
 
 const log = pino({ level: 'silent' });
@@ -506,5 +507,16 @@ describe('push endpoints in production', () => {
     }
     const device = await registerPushDevice(usersDb.db, owner, 'WEB_PUSH', subscriptionOf(browser, 'https://fcm.googleapis.com/fcm/send/abc'), policy);
     expect(device.platform).toBe('WEB_PUSH');
+  });
+});
+
+describe('seedPushDevices (bulk seeding)', () => {
+  it('registers each device as the mutation does, and refuses a token the mutation refuses', async () => {
+    const [a, b] = [newId(), newId()];
+    await bulkInsertUsers(usersDb.sql, [a, b].map((id, i) => ({ id, username: `seeded_${i}`, email: `seeded_${i}@shutter.test`, displayName: null, bio: null, createdAt: new Date() })), 'seeded password');
+    await seedPushDevices(usersDb.db, [{ userId: a, platform: 'WEB_PUSH', token: subscriptionOf(newBrowser(), `${push.url}/sub/seeded-a`) }]);
+    expect(await usersDb.db.select().from(pushDevices).where(eq(pushDevices.userId, a))).toMatchObject([{ platform: 'WEB_PUSH', endpoint: `${push.url}/sub/seeded-a` }]);
+    await expect(seedPushDevices(usersDb.db, [{ userId: b, platform: 'WEB_PUSH', token: 'not json' }])).rejects.toThrow();
+    expect(await usersDb.db.select().from(pushDevices).where(eq(pushDevices.userId, b))).toEqual([]);
   });
 });

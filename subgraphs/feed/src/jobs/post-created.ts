@@ -6,6 +6,14 @@ import { createNotifications } from '../notifications.ts';
 import type { TimelineEntry } from '../timelines.ts';
 import { forEachFollowerPage } from './follower-pages.ts';
 
+/**
+ * Pages of NEW_POST notifications being written at once by one fan-out: enough to keep Postgres
+ * busy while Redis takes the timelines, few enough to leave the worker's pool (2 + FANOUT_CONCURRENCY
+ * connections) to the other jobs. Pages whose timelines are done wait their turn in memory (a
+ * page is 1,000 ids: 100,000 followers are ~4 MB).
+ */
+const NOTIFICATION_PAGES_IN_FLIGHT = 3;
+
 export interface FanOutResult {
   followers: number;
   celebrity: boolean;
@@ -16,7 +24,8 @@ export interface FanOutResult {
 
 /**
  * post.created: the post into the author's own timeline and every follower's (one script call per
- * page of 1,000), then a NEW_POST notification for each follower (one transaction per page).
+ * page of 1,000), and a NEW_POST notification for each follower (one transaction per page, a few
+ * pages in flight behind the timelines).
  *
  * An author above the celebrity threshold is not fanned out: followers pull their posts at read,
  * and live subscribers hear of it on the author's channel. The post that first takes an author over
@@ -50,26 +59,38 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
   // and readers keep getting them by the merge (which drops duplicates of the ones fanned out now).
   await updateCelebrityCount(deps.db, event.authorId, firstPage.total);
 
-  const pages: string[][] = [];
-  await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {
-    timelinesWritten += await deps.timelines.addToMany(ids, entry);
-    pages.push(ids);
-  });
-  // Notifications after every timeline has the post: the feed is what people see first.
+  // Each page's notifications are written once its timelines have the post (the feed is what
+  // people see first), in transactions of their own while the next pages' timelines are written:
+  // Postgres's inserts and Redis's writes overlap instead of taking turns. The pages take turns in
+  // a few lanes, so the timelines never wait for the notifications.
+  let followers = 0;
   let notified = 0;
-  for (const ids of pages) {
-    const created = await createNotifications(
-      deps,
-      ids.map((recipientId) => ({
-        recipientId,
-        kind: 'NEW_POST' as const,
-        actorId: event.authorId,
-        postId: event.postId,
-        dedupeKey: `post:${event.postId}`,
-        createdAt,
-      })),
-    );
-    notified += created.length;
+  let failure: unknown = null;
+  const lanes: Promise<void>[] = Array.from({ length: NOTIFICATION_PAGES_IN_FLIGHT }, () => Promise.resolve());
+  let page = 0;
+  try {
+    await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {
+      timelinesWritten += await deps.timelines.addToMany(ids, entry);
+      followers += ids.length;
+      if (failure) throw failure;
+      const lane = page++ % lanes.length;
+      lanes[lane] = lanes[lane]!.then(async () => {
+        if (failure) return;
+        try {
+          const created = await createNotifications(
+            deps,
+            ids.map((recipientId) => ({ recipientId, kind: 'NEW_POST' as const, actorId: event.authorId, postId: event.postId, dedupeKey: `post:${event.postId}`, createdAt })),
+          );
+          notified += created.length;
+        } catch (err) {
+          failure ??= err;
+        }
+      });
+    });
+  } finally {
+    // Not one page left writing after the job ends (a retry would run beside it).
+    await Promise.all(lanes);
   }
-  return { followers: pages.reduce((n, ids) => n + ids.length, 0), celebrity: false, timelinesWritten, notified };
+  if (failure) throw failure;
+  return { followers, celebrity: false, timelinesWritten, notified };
 }
