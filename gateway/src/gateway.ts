@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -7,7 +8,7 @@ import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { LiveChannelsClient } from '@shutter/contracts';
-import { createErrorFormatter, createLogger, executeGraphQL, inputStringsPlugin, json, readinessProbe, redisDependency, startHttpServer, subgraphDependency, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
+import { createErrorFormatter, createLogger, executeGraphQL, graphqlMetricsPlugin, inputStringsPlugin, json, readinessProbe, redisDependency, startHttpServer, subgraphDependency, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrls as configuredSubgraphUrls, type GatewayConfig } from './config.ts';
 import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live/hub.ts';
@@ -15,6 +16,7 @@ import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
 import { startLiveServer } from './live/server.ts';
 import type { HydrationCounts } from './live/shared-hydration.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
+import { queryPlanCache, watchLiveSockets } from '@shutter/telemetry';
 import { addressKey, ClientAddresses } from './client-address.ts';
 import { Safelist } from './safelist.ts';
 import { fieldRateLimitPlugin, mergeRateLimitHeaders, rateLimitedMessage, rateLimitHeaders, RateLimits, type BucketName, type RateLimitSetting } from './rate-limits.ts';
@@ -87,7 +89,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       dataSources.push(dataSource);
       return dataSource;
     },
-    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
+    queryPlannerConfig: { cache: countedQueryPlanCache(config.QUERY_PLAN_CACHE_MIB) },
     logger: logger.child({ component: 'apollo-gateway' }),
   });
 
@@ -138,6 +140,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // declarations; at run time they are plain plugin objects.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       operationsTheGatewayRuns,
+      graphqlMetricsPlugin<GatewayContext>('gateway'),
       inputStringsPlugin<GatewayContext>(inputStringLimits),
       fieldRateLimitPlugin(rateLimits),
       production ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -156,6 +159,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     host: config.GATEWAY_HOST,
     port: config.GATEWAY_PORT,
     logger,
+    // Not reachable from the public: the web server proxies /graphql alone, and the Ingress routes
+    // to the web server only (README, "Observability").
+    metrics: true,
     handler: async (request) => {
       const path = request.url.pathname;
       if (path === '/healthz') return json(200, { status: 'ok' });
@@ -230,6 +236,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     logger,
   });
 
+  const unwatchLiveSockets = watchLiveSockets(live.connections);
   logger.info({ url: `${http.url}/graphql` }, 'gateway listening (HTTP and graphql-ws)');
   return {
     ...http,
@@ -240,6 +247,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     close: async () => {
       // Each step bounded (runMain's deadline is the backstop): sockets, then HTTP (its grace for
       // requests in flight), Apollo, the pools to the subgraphs, Redis.
+      unwatchLiveSockets();
       await withDeadline(live.close(), 2000, () => logger.warn('live sockets did not close in 2 s'));
       await http.close();
       await apollo.stop();
@@ -247,6 +255,29 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await hub.close();
       await rateLimits.close();
     },
+  };
+}
+
+/**
+ * The query-plan cache Apollo Gateway would make itself (an LRU bounded by an approximate size in
+ * MiB, the size of a plan its JSON's), with each lookup counted: a hit is a plan reused, a miss an
+ * operation planned (about 1 ms each), the rate of which is what QUERY_PLAN_CACHE_MIB is sized by.
+ */
+type QueryPlanCache = NonNullable<NonNullable<NonNullable<ConstructorParameters<typeof ApolloGateway>[0]>['queryPlannerConfig']>['cache']>;
+type QueryPlan = NonNullable<Awaited<ReturnType<QueryPlanCache['get']>>>;
+
+function countedQueryPlanCache(mib: number): QueryPlanCache {
+  const cache = new InMemoryLRUCache<QueryPlan>({ maxSize: 2 ** 20 * mib, sizeCalculation: (plan) => Buffer.byteLength(JSON.stringify(plan), 'utf8') });
+  return {
+    get: async (key) => {
+      const plan = await cache.get(key);
+      queryPlanCache.inc({ result: plan === undefined ? 'miss' : 'hit' });
+      return plan;
+    },
+    set: (key, value, options) => cache.set(key, value, options),
+    delete: (key) => cache.delete(key),
+    // A new supergraph (Apollo Gateway clears its plans then).
+    clear: () => cache.clear(),
   };
 }
 

@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { SIGNATURE_HEADERS, signRequest } from '@shutter/auth';
 import { GraphQLError } from 'graphql';
 import { serviceUnavailable } from '@shutter/service';
+import { inSpan, injectTraceContext, SpanKind } from '@shutter/telemetry';
 import type { GatewayContext } from './context.ts';
 
 /** How long a subgraph may take to answer one fetch of a query plan. */
@@ -135,17 +136,24 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
         body,
       });
       const { pathname, search } = new URL(requestUrl);
-      const response = await pool.request({
-        path: pathname + search,
-        method: (init?.method ?? 'POST') as 'POST',
-        headers: { ...headers, ...signature },
-        body,
-        // A subgraph that takes longer is as good as down for this request: it is answered without
-        // that subgraph's fields (SERVICE_UNAVAILABLE) rather than holding the client.
-        headersTimeout: SUBGRAPH_TIMEOUT_MS,
-        bodyTimeout: SUBGRAPH_TIMEOUT_MS,
+      // A client span per call, its context in `traceparent`: the subgraph's server span and
+      // everything the call causes there (the jobs its outbox rows become) continue this trace.
+      // The signature does not cover the header; only the gateway's signed requests are answered.
+      const { response, text } = await inSpan(`subgraph ${name}`, { kind: SpanKind.CLIENT, attributes: { 'shutter.subgraph': name, 'server.address': target.host } }, async (span) => {
+        const answer = await pool.request({
+          path: pathname + search,
+          method: (init?.method ?? 'POST') as 'POST',
+          headers: injectTraceContext({ ...headers, ...signature }),
+          body,
+          // A subgraph that takes longer is as good as down for this request: it is answered without
+          // that subgraph's fields (SERVICE_UNAVAILABLE) rather than holding the client.
+          headersTimeout: SUBGRAPH_TIMEOUT_MS,
+          bodyTimeout: SUBGRAPH_TIMEOUT_MS,
+        });
+        span.setAttribute('http.response.status_code', answer.statusCode);
+        return { response: answer, text: await answer.body.text() };
       });
-      return new PooledResponse(requestUrl, response.statusCode, response.headers, await response.body.text());
+      return new PooledResponse(requestUrl, response.statusCode, response.headers, text);
     };
     super({ url, fetcher });
     this.pool = pool;

@@ -134,3 +134,14 @@ export function listenFields<P extends string>(prefix: P, port: number) {
     [`${prefix}_PORT`]: env.port(port),
   } as { [K in `${P}_HOST`]: z.ZodDefault<z.ZodString> } & { [K in `${P}_PORT`]: ReturnType<typeof env.port> };
 }
+
+/**
+ * Tracing, read by every process (packages/telemetry): the standard OpenTelemetry variables.
+ * No endpoint, no tracing (and no cost beyond a no-op call).
+ */
+export const telemetryFields = {
+  // An OTLP/HTTP collector's base URL (http://otel-collector:4318): spans go to <it>/v1/traces.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), env.url().optional()),
+  // The service.name of this process's spans; by default the process's own (gateway, feed-worker).
+  OTEL_SERVICE_NAME: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
+};

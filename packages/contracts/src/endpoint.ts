@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signRequest } from '@shutter/auth';
+import { injectTraceContext } from '@shutter/telemetry';
 import type { z } from 'zod';
 
 /**
@@ -78,6 +79,8 @@ export async function callEndpoint<E extends Endpoint>(
       headers: {
         'content-type': 'application/json',
         ...signRequest(service.signingSecret, { viewerId: options.viewerId ?? null, requestId: options.requestId ?? randomUUID(), body }),
+        // The caller's trace goes on in the owner (a subgraph's HTTP server continues it).
+        ...injectTraceContext({}),
       },
       body,
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),

@@ -118,6 +118,8 @@ export interface EventJob<E extends EventName = EventName> {
   event: E;
   eventId: string;
   payload: EventPayload<E>;
+  /** The W3C traceparent of the request that emitted the event (absent when tracing was off). */
+  traceContext?: string;
 }
 
 /** Per-event job options (a backoff of its own) over DEFAULT_JOB_OPTIONS. */

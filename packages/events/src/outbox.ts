@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { activeTraceParent } from '@shutter/telemetry';
 import { eventCatalogue, type EventName, type EventPayload } from './catalogue.ts';
 import { OUTBOX_CHANNEL } from './relay.ts';
 
@@ -22,6 +23,9 @@ export const outbox = pgTable(
     // Its jobs were seen completed (by the reconciler): from then on the event's effects are
     // recorded in its consumers' databases, and nothing Redis loses can undo them.
     confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }),
+    // The W3C traceparent of the request (or job) that emitted the event, carried into its jobs so
+    // that their spans join that trace. Null when tracing is off.
+    traceContext: text('trace_context'),
   },
   (t) => [
     index('outbox_unsent_idx').on(t.id).where(sql`${t.sentAt} IS NULL`),
@@ -57,10 +61,12 @@ export async function emitEvents<E extends EventName>(
   options: { idOf?: (payload: EventPayload<E>) => string } = {},
 ): Promise<string[]> {
   if (payloads.length === 0) return [];
+  const traceContext = activeTraceParent();
   const rows = payloads.map((payload) => ({
     id: options.idOf ? options.idOf(payload) : uuidv7(),
     event,
     payload: eventCatalogue[event].payload.parse(payload),
+    traceContext,
   }));
   // In slices, under Postgres's 65,535 bind parameters per statement.
   for (let i = 0; i < rows.length; i += 5000) await tx.insert(outbox).values(rows.slice(i, i + 5000)).onConflictDoNothing();

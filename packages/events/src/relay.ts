@@ -53,6 +53,7 @@ interface OutboxRow {
   id: string;
   event: string;
   payload: unknown;
+  trace_context: string | null;
 }
 
 /**
@@ -87,7 +88,8 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
   };
   const jobOf = (row: OutboxRow) => ({
     name: row.event,
-    data: { event: row.event, eventId: row.id, payload: row.payload },
+    // traceContext: the emitting request's trace, which the job's span continues (see workers.ts).
+    data: { event: row.event, eventId: row.id, payload: row.payload, ...(row.trace_context ? { traceContext: row.trace_context } : {}) },
     opts: { ...jobOptionsOf(row.event as EventName), jobId: row.id },
   });
   const queuesOf = (row: OutboxRow): readonly string[] => {
@@ -99,7 +101,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
   async function relayBatch(): Promise<number> {
     return sql.begin(async (tx) => {
       const rows = await tx<OutboxRow[]>`
-        select id, event, payload from outbox where sent_at is null order by id limit ${batchSize} for update skip locked`;
+        select id, event, payload, trace_context from outbox where sent_at is null order by id limit ${batchSize} for update skip locked`;
       if (rows.length === 0) return 0;
       const byQueue = new Map<string, ReturnType<typeof jobOf>[]>();
       for (const row of rows) for (const queue of queuesOf(row)) byQueue.set(queue, [...(byQueue.get(queue) ?? []), jobOf(row)]);
@@ -112,7 +114,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
   /** One batch of sent, unconfirmed rows after `afterId`, compared with Redis. */
   async function reconcileBatch(afterId: string | null, result: ReconcileResult): Promise<string | null> {
     const rows = await sql<OutboxRow[]>`
-      select id, event, payload from outbox
+      select id, event, payload, trace_context from outbox
       where sent_at is not null and confirmed_at is null ${afterId ? sql`and id > ${afterId}` : sql``}
       order by id limit ${batchSize}`;
     if (rows.length === 0) return null;

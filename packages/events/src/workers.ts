@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions, type Job, type WorkerOptions } from 'bu
 import { eventCatalogue } from './catalogue.ts';
 import type { Inbox } from './inbox.ts';
 import { queuePrefix } from './queues.ts';
+import { contextFrom, inSpan, jobDuration, jobsProcessed, SpanKind } from '@shutter/telemetry';
 
 /**
  * How BullMQ notices a worker that died with a job (SIGKILL, a crash, a lost machine), so the job
@@ -86,6 +87,12 @@ function eventIdOf(job: Job): string | null {
   return typeof id === 'string' ? id : null;
 }
 
+/** The trace context an outbox job carries (the relay's job data); null for none. */
+function traceContextOf(job: Job): string | null {
+  const value = (job.data as { traceContext?: unknown } | undefined)?.traceContext;
+  return typeof value === 'string' ? value : null;
+}
+
 /**
  * One BullMQ worker per queue, each running its handler. The handlers are a record keyed by queue
  * name, so a service's queue list without a handler is a compile error; and the catalogue's queues
@@ -100,7 +107,6 @@ export function startQueueWorkers<Q extends string>(handlers: Record<Q, (job: Jo
     .filter((queue) => queue.startsWith(`${settings.service}.`) && !(queue in handlers));
   if (unhandled.length > 0) throw new Error(`${settings.service} worker: no handler for queue(s) ${unhandled.join(', ')}`);
   const { inbox, active } = settings;
-  const run = (queue: Q) => (job: Job) => (active ? active.run(job, () => handle(queue, job)) : handle(queue, job));
   const handle = async (queue: Q, job: Job) => {
     const eventId = eventIdOf(job);
     if (!inbox || !eventId) return handlers[queue](job);
@@ -109,6 +115,27 @@ export function startQueueWorkers<Q extends string>(handlers: Record<Q, (job: Jo
     // After the effects, not with them: a crash in between runs the (idempotent) handler again.
     await inbox.record(queue, eventId);
     return result;
+  };
+  // Each run is a span in the trace of the request that emitted the event (the job's
+  // traceContext), or a trace of its own; what the handler emits in turn carries it further.
+  const run = (queue: Q) => (job: Job) => {
+    const started = performance.now();
+    return inSpan(
+      `job ${queue}`,
+      { kind: SpanKind.CONSUMER, parent: contextFrom(traceContextOf(job)), attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': job.id ?? '', 'shutter.attempt': job.attemptsMade + 1 } },
+      () => (active ? active.run(job, () => handle(queue, job)) : handle(queue, job)),
+    ).then(
+      (result) => {
+        jobsProcessed.inc({ queue, status: 'completed' });
+        jobDuration.observe({ queue }, (performance.now() - started) / 1000);
+        return result;
+      },
+      (err: unknown) => {
+        jobsProcessed.inc({ queue, status: 'failed' });
+        jobDuration.observe({ queue }, (performance.now() - started) / 1000);
+        throw err;
+      },
+    );
   };
   let lastErrorLogged = 0;
   return (Object.keys(handlers) as Q[]).map((queue) => {

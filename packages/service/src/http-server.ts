@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '@shutter/db/errors';
+import { contextFrom, inSpan, metricsResponse, ROOT_CONTEXT, SpanKind } from '@shutter/telemetry';
 
 /** One request, with its body read in full (bounded by maxBodyBytes). */
 export interface HttpRequest {
@@ -48,6 +49,13 @@ export interface HttpServerOptions {
   /** On close, how long requests in flight may take before their connections are cut. */
   closeGraceMs?: number;
   streamHandler?: StreamHandler;
+  /**
+   * Continue the caller's trace (its `traceparent` header): for the services, whose callers are
+   * the gateway and each other. The gateway, which the public calls, starts a trace of its own.
+   */
+  continueTraces?: boolean;
+  /** Serve this process's Prometheus metrics on GET /metrics (never proxied to the public: see README, "Observability"). */
+  metrics?: boolean;
 }
 
 export interface RunningHttpServer {
@@ -83,7 +91,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // Answers being made: when the server closes, each ends its connection (see close()).
   const inFlight = new Set<ServerResponse>();
 
-  const server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     // Closing: the answer ends its connection, so a client's kept-alive connection (the gateway's
     // pool under traffic) cannot hold the close open by sending request after request on it.
@@ -152,6 +160,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.end();
     }
     log.debug({ method: req.method, url: req.url, status: response.status, ms: Math.round(performance.now() - started) }, 'request');
+  };
+  const server = createServer(async (req, res) => {
+    const path = requestUrl(req.url).pathname;
+    if (options.metrics && path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const metrics = await metricsResponse();
+      res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      res.end(metrics.body);
+      return;
+    }
+    // Probes make no spans: they would be most of a trace store and tell nothing.
+    if (path === '/healthz' || path === '/readyz') return serve(req, res);
+    const { traceparent, tracestate } = options.continueTraces ? req.headers : {};
+    await inSpan(
+      `HTTP ${req.method ?? 'GET'}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': path },
+        parent: typeof traceparent === 'string' ? contextFrom(traceparent, typeof tracestate === 'string' ? tracestate : undefined) : ROOT_CONTEXT,
+      },
+      async (span) => {
+        await serve(req, res);
+        span.setAttribute('http.response.status_code', res.statusCode);
+      },
+    );
   });
   // Keep-alive longer than common proxies' idle timeouts, so they never reuse a socket we just closed.
   server.keepAliveTimeout = 65_000;

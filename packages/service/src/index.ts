@@ -13,3 +13,6 @@ export * from './representations.ts';
 export * from './deadline.ts';
 export * from './readiness.ts';
 export * from './redis.ts';
+export * from './graphql-metrics.ts';
+// Every process entry wraps its start in it (runMain(withTelemetry(name, start))): tracing set up first, flushed last.
+export { withTelemetry } from '@shutter/telemetry';

@@ -1,13 +1,18 @@
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from '@shutter/telemetry';
 
 export type { Logger };
 
-/** Structured JSON logs, one logger per process, named after the service. */
+/**
+ * Structured JSON logs, one logger per process, named after the service. A line written while a
+ * span is active carries its trace_id and span_id, so a log line leads to its trace and back.
+ */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({
     name: service,
     level,
     base: { service },
+    mixin: activeTraceIds,
     redact: { paths: ['req.headers.authorization', 'password', '*.password'], remove: true },
   });
 }

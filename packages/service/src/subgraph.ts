@@ -11,6 +11,7 @@ import { createErrorFormatter } from './errors.ts';
 import type { EndpointRoute } from './endpoints.ts';
 import { executeGraphQL } from './graphql-handler.ts';
 import { inputStringsPlugin } from './input-strings.ts';
+import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { entityKeys, representationsPlugin } from './representations.ts';
 import { postgresDependency, readinessProbe, type Dependency } from './readiness.ts';
 import { graphqlErrorResponse, json, startHttpServer, type RunningHttpServer, type StreamHandler } from './http-server.ts';
@@ -63,7 +64,7 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     // No GraphOS here, so no traces to inline into responses.
     // The gateway refuses NULs and lone surrogates already; a subgraph checks again, so that one
     // reached some other way still gets BAD_USER_INPUT rather than a database error.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), inputStringsPlugin<TContext>(), representationsPlugin<TContext>(entityKeys(typeDefs))],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), graphqlMetricsPlugin<TContext>(options.name), inputStringsPlugin<TContext>(), representationsPlugin<TContext>(entityKeys(typeDefs))],
     introspection: true,
     // runMain owns SIGINT/SIGTERM and stops things in order (HTTP, Apollo, database); Apollo's own
     // handlers would run a second stop alongside and re-raise the signal.
@@ -78,6 +79,9 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     port: options.port,
     logger,
     streamHandler: options.streamHandler,
+    // Its callers (the gateway, other services) are in the trace already: their spans are the parents.
+    continueTraces: true,
+    metrics: true,
     handler: async (request) => {
       const path = request.url.pathname;
       if (path === '/healthz') return json(200, { status: 'ok' });

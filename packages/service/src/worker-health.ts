@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, z } from '@shutter/config';
+import { metricsResponse } from '@shutter/telemetry';
 
 /**
  * A worker's probes for an orchestrator (Kubernetes): a worker serves no HTTP otherwise, and a probe
@@ -9,6 +10,7 @@ import { loadConfig, z } from '@shutter/config';
  *   GET /healthz  200 while the event loop answers: a loop blocked for the probe's timeout fails it.
  *   GET /readyz   200 when what the worker needs answers: its Redis connection is ready, every BullMQ
  *                 worker is running, and its database (if any) answers a query; 503 with the reasons.
+ *   GET /metrics  the process's Prometheus metrics (its jobs, its queues' depth, Node's own).
  */
 export const workerHealthSchema = z.object({
   WORKER_HEALTH_HOST: z.string().default('127.0.0.1'),
@@ -42,6 +44,16 @@ export async function startWorkerHealth(
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'method not allowed' });
     if (path === '/healthz') return send(200, { status: 'ok' });
+    if (path === '/metrics') {
+      metricsResponse().then(
+        (metrics) => {
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+          res.end(metrics.body);
+        },
+        (err: unknown) => send(500, { error: err instanceof Error ? err.message : String(err) }),
+      );
+      return;
+    }
     if (path === '/readyz') {
       checks.problems().then(
         (problems) => send(problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ready' } : { status: 'not ready', problems }),

@@ -1,6 +1,7 @@
-import type { Job, Worker, WorkerOptions } from 'bullmq';
+import type { Job, Queue, Worker, WorkerOptions } from 'bullmq';
 import type { Sql } from '@shutter/db';
-import { ActiveJobs, checkRedisDurability, createInbox, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay, type RedisClient } from '@shutter/events';
+import { ActiveJobs, checkRedisDurability, createInbox, createQueue, createRedisConnection, startOutboxRelay, startQueueWorkers, type OutboxRelay, type RedisClient } from '@shutter/events';
+import { watchQueueDepth, type QueueDepth } from '@shutter/telemetry';
 import { withDeadline } from './deadline.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startWorkerHealth, within, type WorkerHealth } from './worker-health.ts';
@@ -106,6 +107,13 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
     inbox,
     active,
   });
+  // The depth and oldest waiting job of each queue this worker consumes, read on each scrape of
+  // /metrics (the health listener's). Every replica reports the same figures: take their max.
+  const watched = Object.keys(setup.handlers).map((name) => {
+    const queue = createQueue(name, { connection, prefix: options.config.QUEUE_PREFIX });
+    queue.on('error', () => undefined);
+    return { queue, unwatch: watchQueueDepth(name, () => queueDepth(queue)) };
+  });
   let relay: OutboxRelay | null = null;
   if (options.relay) {
     if (!options.database) throw new Error(`${options.name}: the outbox relay needs the service's database`);
@@ -139,11 +147,23 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
       });
       if (relay) await withDeadline(relay.stop(), 1000, () => logger.warn('the outbox relay did not stop in 1 s; its batch is rolled back with the connection'));
       for (const close of setup.closes ?? []) await withDeadline(close(), 1000, () => undefined);
+      for (const { unwatch } of watched) unwatch();
+      await withDeadline(Promise.all(watched.map(({ queue }) => queue.close())), 500, () => undefined);
       await withDeadline(connection.quit(), 500, () => connection.disconnect());
       await options.database?.close();
       await health?.close();
     },
   };
+}
+
+/** What a queue holds, by state, and when its longest-waiting job was added. */
+async function queueDepth(queue: Queue): Promise<QueueDepth> {
+  const [counts, [oldest]] = await Promise.all([
+    queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
+    // The wait list's far end: BullMQ adds at the head and takes from the tail.
+    queue.getJobs(['wait'], 0, 0, true),
+  ]);
+  return { counts, oldestWaitingAddedAt: oldest ? oldest.timestamp : null };
 }
 
 /** Runs a task every `everyMs` (never two runs at once); the returned function stops it and waits for a run under way. */

@@ -1,5 +1,5 @@
-import { runMain } from '@shutter/service';
+import { runMain, withTelemetry } from '@shutter/service';
 import { loadFeedConfig } from './config.ts';
 import { startFeedService } from './service.ts';
 
-await runMain(() => startFeedService(loadFeedConfig()));
+await runMain(withTelemetry('feed', () => startFeedService(loadFeedConfig())));

@@ -1,6 +1,6 @@
-import { runMain } from '@shutter/service';
+import { runMain, withTelemetry } from '@shutter/service';
 import { loadFeedConfig } from './config.ts';
 import { startFeedWorker } from './jobs/index.ts';
 
 // The worker entry: fan-out, notifications, and the outbox relay.
-await runMain(() => startFeedWorker(loadFeedConfig()));
+await runMain(withTelemetry('feed-worker', () => startFeedWorker(loadFeedConfig())));

@@ -1,5 +1,5 @@
-import { runMain } from '@shutter/service';
+import { runMain, withTelemetry } from '@shutter/service';
 import { loadMediaConfig } from './config.ts';
 import { startMediaService } from './service.ts';
 
-await runMain(() => startMediaService(loadMediaConfig()));
+await runMain(withTelemetry('media', () => startMediaService(loadMediaConfig())));

@@ -1,6 +1,6 @@
-import { runMain } from '@shutter/service';
+import { runMain, withTelemetry } from '@shutter/service';
 import { loadMediaConfig } from './config.ts';
 import { startMediaWorker } from './jobs/index.ts';
 
 // The worker entry: image processing and the outbox relay.
-await runMain(() => startMediaWorker(loadMediaConfig()));
+await runMain(withTelemetry('media-worker', () => startMediaWorker(loadMediaConfig())));

@@ -1,5 +1,5 @@
-import { runMain } from '@shutter/service';
+import { runMain, withTelemetry } from '@shutter/service';
 import { loadSocialGraphConfig } from './config.ts';
 import { startSocialGraphService } from './service.ts';
 
-await runMain(() => startSocialGraphService(loadSocialGraphConfig()));
+await runMain(withTelemetry('social-graph', () => startSocialGraphService(loadSocialGraphConfig())));

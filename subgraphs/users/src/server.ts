@@ -1,6 +1,6 @@
-import { runMain } from '@shutter/service';
+import { runMain, withTelemetry } from '@shutter/service';
 import { loadUsersConfig } from './config.ts';
 import { startUsersService } from './service.ts';
 
 // The process entry: `npm start` runs it, after migrations (they are a separate step).
-await runMain(() => startUsersService(loadUsersConfig()));
+await runMain(withTelemetry('users', () => startUsersService(loadUsersConfig())));

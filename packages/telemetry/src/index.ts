@@ -1,0 +1,2 @@
+export * from './tracing.ts';
+export * from './metrics.ts';
