@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import type { RunningSubgraph } from '@shutter/service';
+import type { RunningWorker } from '@shutter/service/worker';
 import { loadGatewayConfig } from '../src/config.ts';
 import { startGateway, type RunningGateway } from '../src/gateway.ts';
 
@@ -21,6 +22,8 @@ export interface Stack {
   socialGraph: RunningSubgraph;
   media: RunningSubgraph;
   feed: RunningSubgraph;
+  /** Each service's worker process (its probes and /metrics listen when WORKER_HEALTH_PORT is set). */
+  workers: { users: RunningWorker; socialGraph: RunningWorker; media: RunningWorker; feed: RunningWorker };
   queuePrefix: string;
   secrets: Awaited<ReturnType<typeof createTestSecrets>>;
   url: string;
@@ -132,6 +135,7 @@ export async function startStack(
     socialGraph,
     media,
     feed,
+    workers: { users: usersWorker, socialGraph: socialGraphWorker, media: mediaWorker, feed: feedWorker },
     queuePrefix,
     secrets,
     url,

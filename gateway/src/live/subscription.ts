@@ -1,5 +1,6 @@
 import { parseLiveMessage } from '@shutter/contracts';
 import type { Logger } from '@shutter/service';
+import { liveDeliveryLatency } from '@shutter/telemetry';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import { CLOSE, closeSocket, type SocketViewer } from './auth.ts';
@@ -42,7 +43,7 @@ export function liveSubscription(options: LiveSubscriptionOptions): AsyncIterabl
       listener = await hub.listen(options.initialChannels, (raw) => {
         const message = parseLiveMessage(raw);
         if (!message) logger.warn({ message: raw }, 'live message is not one of the contract; skipped');
-        else if ('id' in message) queue.push(message.id);
+        else if ('id' in message) queue.push({ id: message.id, publishedAt: message.at ?? null });
         else refreshing ??= refresh().finally(() => (refreshing = null));
       });
     } catch (err) {
@@ -58,12 +59,12 @@ export function liveSubscription(options: LiveSubscriptionOptions): AsyncIterabl
       }
     }
     try {
-      for (let id = await queue.next(); id !== null; id = await queue.next()) {
+      for (let event = await queue.next(); event !== null; event = await queue.next()) {
         if (socket.bufferedAmount > limits.maxBufferedBytes) {
           closeSocket(socket, CLOSE.slowConsumer, 'Slow consumer: reconnect');
           return;
         }
-        const eventId = id;
+        const eventId = event.id;
         // A deadline, so a stuck subgraph costs this event, not the socket's whole queue.
         const hydrated = viewer.chain.then(() => {
           let deadline: NodeJS.Timeout | undefined;
@@ -86,6 +87,9 @@ export function liveSubscription(options: LiveSubscriptionOptions): AsyncIterabl
           if (result.errors?.length) logger.warn({ errors: result.errors, eventId }, 'live event: hydration errors');
           continue;
         }
+        // Published → hydrated → handed to graphql-ws, which sends it at once (clocks of two
+        // machines: a skew below zero counts as zero).
+        if (event.publishedAt !== null) liveDeliveryLatency.observe(Math.max(0, Date.now() - event.publishedAt) / 1000);
         yield result;
       }
     } finally {

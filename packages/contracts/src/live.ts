@@ -27,10 +27,14 @@ export const liveChannelsEndpoint = defineEndpoint({
  * subscriber through `hydrateWith`), or `refresh`: the viewer's channels have changed (they
  * followed a celebrity, or an author they follow became one), so ask for them again.
  */
-export const liveMessage = z.union([z.object({ id: z.string().min(1).max(100) }), z.object({ refresh: z.literal(true) })]);
+export const liveMessage = z.union([
+  // at: when it was published (ms since the epoch), from which the gateway measures delivery latency.
+  z.object({ id: z.string().min(1).max(100), at: z.number().int().nonnegative().optional() }),
+  z.object({ refresh: z.literal(true) }),
+]);
 export type LiveMessage = z.infer<typeof liveMessage>;
 
-export const liveEvent = (id: string): string => JSON.stringify({ id } satisfies LiveMessage);
+export const liveEvent = (id: string): string => JSON.stringify({ id, at: Date.now() } satisfies LiveMessage);
 export const LIVE_REFRESH: string = JSON.stringify({ refresh: true } satisfies LiveMessage);
 
 /** A message off a channel, or null when it is not one (logged and skipped by the caller). */

@@ -158,12 +158,14 @@ export async function startServiceWorker<Q extends string>(options: ServiceWorke
 
 /** What a queue holds, by state, and when its longest-waiting job was added. */
 async function queueDepth(queue: Queue): Promise<QueueDepth> {
-  const [counts, [oldest]] = await Promise.all([
+  const [counts, oldest] = await Promise.all([
     queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
-    // The wait list's far end: BullMQ adds at the head and takes from the tail.
-    queue.getJobs(['wait'], 0, 0, true),
+    // The far end of the wait list (and of the paused one, while the queue is paused): BullMQ adds
+    // at the head and takes from the tail.
+    queue.getJobs(['wait', 'paused'], 0, 0, true),
   ]);
-  return { counts, oldestWaitingAddedAt: oldest ? oldest.timestamp : null };
+  const added = oldest.filter(Boolean).map((job) => job.timestamp);
+  return { counts, oldestWaitingAddedAt: added.length > 0 ? Math.min(...added) : null };
 }
 
 /** Runs a task every `everyMs` (never two runs at once); the returned function stops it and waits for a run under way. */

@@ -90,31 +90,39 @@ export function watchQueueDepth(queue: string, probe: () => Promise<QueueDepth>)
   };
 }
 
-const queueJobs = new Gauge({
+/**
+ * Every watched queue's depth, read once per scrape for the two gauges below: queue_jobs (the
+ * first registered, so the first collected) reads, queue_oldest_waiting_job_age_seconds takes
+ * that reading. A queue whose Redis does not answer is left out of the scrape: absent, not zero.
+ */
+let reading: Promise<[string, QueueDepth | null][]> | null = null;
+const readQueueDepths = () => Promise.all([...queueProbes].map(async ([queue, probe]) => [queue, await probe().catch(() => null)] as [string, QueueDepth | null]));
+
+new Gauge({
   name: 'queue_jobs',
-  help: 'Jobs in a queue now, by state (waiting, active, delayed, failed, prioritized, waiting-children).',
+  help: 'Jobs in a queue now, by state (waiting, active, delayed, prioritized, waiting-children, failed).',
   labelNames: ['queue', 'state'] as const,
   registers: [metricsRegistry],
+  async collect() {
+    reading = readQueueDepths();
+    const depths = await reading;
+    this.reset();
+    for (const [queue, depth] of depths) for (const [state, count] of Object.entries(depth?.counts ?? {})) this.set({ queue, state }, count);
+  },
 });
 
-const queueOldestWaitingAge = new Gauge({
+new Gauge({
   name: 'queue_oldest_waiting_job_age_seconds',
   help: 'How long the job waiting longest in a queue has waited (0 when none waits).',
   labelNames: ['queue'] as const,
   registers: [metricsRegistry],
-  // One collect for both gauges: the probes run once per scrape.
   async collect() {
-    queueJobs.reset();
-    queueOldestWaitingAge.reset();
-    await Promise.all(
-      [...queueProbes].map(async ([queue, probe]) => {
-        // A Redis that does not answer leaves the queue out of this scrape (absent, not zero).
-        const depth = await probe().catch(() => null);
-        if (!depth) return;
-        for (const [state, count] of Object.entries(depth.counts)) queueJobs.set({ queue, state }, count);
-        queueOldestWaitingAge.set({ queue }, depth.oldestWaitingAddedAt === null ? 0 : Math.max(0, (Date.now() - depth.oldestWaitingAddedAt) / 1000));
-      }),
-    );
+    const depths = await (reading ?? readQueueDepths());
+    reading = null;
+    this.reset();
+    for (const [queue, depth] of depths) {
+      if (depth) this.set({ queue }, depth.oldestWaitingAddedAt === null ? 0 : Math.max(0, (Date.now() - depth.oldestWaitingAddedAt) / 1000));
+    }
   },
 });
 

@@ -1,4 +1,5 @@
 import type { EventPayload } from '@shutter/events';
+import { feedFanOutLag } from '@shutter/telemetry';
 import { recordCelebrity, updateCelebrityCount } from '../celebrities.ts';
 import type { FeedDeps } from '../deps.ts';
 import { recordPost } from '../feed-posts.ts';
@@ -87,6 +88,9 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
         }
       });
     });
+    // The fan-out lag: from the post's creation to the last of its timelines written, the delay
+    // before every follower's feed shows it (queueing, this job's retries, its pages).
+    feedFanOutLag.observe(Math.max(0, Date.now() - createdAt.getTime()) / 1000);
   } finally {
     // Not one page left writing after the job ends (a retry would run beside it).
     await Promise.all(lanes);
