@@ -6,7 +6,7 @@
  * ignored). Used by the compose and the Kubernetes checks alike.
  */
 import { existsSync } from 'node:fs';
-import { env, z } from '@shutter/config';
+import { env, telemetryFields, z } from '@shutter/config';
 import { workerHealthSchema } from '../../packages/service/src/worker-health.ts';
 import { feedConfigSchema } from '../../subgraphs/feed/src/config.ts';
 import { mediaConfigSchema } from '../../subgraphs/media/src/config.ts';
@@ -49,8 +49,10 @@ function spec(what: string, schema: z.ZodType, alsoReads?: (name: string) => boo
   return { what, schema: schema as Schema, names: new Set(keysOf(schema)), ...(alsoReads ? { alsoReads } : {}) };
 }
 
-const withWorkerHealth = (schema: z.ZodObject | z.ZodPipe) =>
-  (schema instanceof z.ZodPipe ? (schema.in as z.ZodObject) : schema).extend(workerHealthSchema.shape);
+const objectOf = (schema: z.ZodObject | z.ZodPipe) => (schema instanceof z.ZodPipe ? (schema.in as z.ZodObject) : schema);
+/** Every server and worker also reads the OpenTelemetry variables (packages/telemetry, at start). */
+const withTelemetry = (schema: z.ZodObject | z.ZodPipe) => objectOf(schema).extend(telemetryFields);
+const withWorkerHealth = (schema: z.ZodObject | z.ZodPipe) => withTelemetry(schema).extend(workerHealthSchema.shape);
 
 /** The web server's schema, when the web workspace is in this tree (it is built on its own branch). */
 async function webSpec(): Promise<ProcessSpec | null> {
@@ -79,12 +81,12 @@ export async function processOf(command: string[]): Promise<ProcessSpec | 'no-en
     const service = match[1] as (typeof SUBGRAPHS)[number];
     const schema = SUBGRAPH_SCHEMAS[service];
     if (!schema) return null;
-    return match[2] === 'worker' ? spec(`${service} worker`, withWorkerHealth(schema)) : spec(`${service} server`, schema);
+    return match[2] === 'worker' ? spec(`${service} worker`, withWorkerHealth(schema)) : spec(`${service} server`, withTelemetry(schema));
   }
   if (/gateway\/dist\/server\.js/.test(line)) {
     // The gateway reads <NAME>_URL for every subgraph NAME of the supergraph.
     const urls = new Set(SUBGRAPHS.map((s) => `${envName(s)}_URL`));
-    return spec('gateway', gatewayConfigSchema, (name) => urls.has(name));
+    return spec('gateway', withTelemetry(gatewayConfigSchema), (name) => urls.has(name));
   }
   if (/web\/server\/main\.js/.test(line)) return webSpec();
   return null;

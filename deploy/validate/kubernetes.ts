@@ -221,7 +221,14 @@ async function checkOverlay(overlay: string, secrets: K8sObject[]): Promise<{ pr
       }),
     );
   };
-  const ingressNamespace = policies.flatMap((p) => (p.spec.ingress ?? []).flatMap((r: any) => (r.from ?? []).map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']))).find(Boolean);
+  // The ingress controller's namespace: the one the web pods' policy lets in (the monitoring
+  // namespace, let in to every process's metrics port, is another).
+  const namespacesLetInto = (target: string) =>
+    policies
+      .filter((p) => matches(p.spec.podSelector?.matchLabels ?? {}, podLabels(target)))
+      .flatMap((p) => (p.spec.ingress ?? []).flatMap((r: any) => (r.from ?? []).map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])));
+  const ingressNamespace = namespacesLetInto('web').find(Boolean);
+  const processes = ['gateway', 'users', 'media', 'social-graph', 'feed', 'users-worker', 'media-worker', 'social-graph-worker', 'feed-worker'];
   const mustAllow: [Source, string][] = [
     [{ namespace: ingressNamespace ?? 'ingress-nginx' }, 'web'],
     [{ pod: 'web' }, 'gateway'],
@@ -230,11 +237,14 @@ async function checkOverlay(overlay: string, secrets: K8sObject[]): Promise<{ pr
     [{ pod: 'social-graph' }, 'users'],
     [{ pod: 'feed' }, 'social-graph'],
     [{ pod: 'feed-worker' }, 'social-graph'],
+    // Prometheus scrapes every process's /metrics.
+    ...processes.map((target): [Source, string] => [{ namespace: 'monitoring' }, target]),
   ];
   const mustDeny: [Source, string][] = [
     [{ namespace: ingressNamespace ?? 'ingress-nginx' }, 'gateway'],
     [{ namespace: ingressNamespace ?? 'ingress-nginx' }, 'media'],
     [{ namespace: 'default' }, 'web'],
+    [{ namespace: 'monitoring' }, 'web'],
     [{ pod: 'web' }, 'users'],
     [{ pod: 'web' }, 'feed'],
     [{ pod: 'media' }, 'users'],
