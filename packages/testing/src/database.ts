@@ -12,6 +12,20 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * What the global setup provides; outside vitest (a benchmark that starts a stack, bench/tracing.ts)
+ * the environment's POSTGRES_URL / REDIS_URL.
+ */
+function provided(key: 'postgresAdminUrl' | 'redisUrl'): string {
+  try {
+    return inject(key);
+  } catch (err) {
+    const fromEnv = key === 'postgresAdminUrl' ? process.env.POSTGRES_URL : (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    if (fromEnv) return fromEnv;
+    throw err;
+  }
+}
+
 export interface TestDatabase {
   url: string;
   name: string;
@@ -23,7 +37,7 @@ export interface TestDatabase {
  * service's committed migrations applied. Files run in parallel without sharing any rows.
  */
 export async function createTestDatabase(service: { migrationsFolder: string }): Promise<TestDatabase> {
-  const adminUrl = inject('postgresAdminUrl');
+  const adminUrl = provided('postgresAdminUrl');
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE ${name}`);
@@ -43,7 +57,7 @@ export async function createTestDatabase(service: { migrationsFolder: string }):
 /** A Redis key prefix of one test file, so files never see each other's keys. */
 export const testRedisPrefix = (): string => `test:${randomBytes(4).toString('hex')}:`;
 
-export const testRedisUrl = (): string => inject('redisUrl');
+export const testRedisUrl = (): string => provided('redisUrl');
 
 /** Deletes every Redis key under a test's prefix (queues, timelines): what the file made, nothing else. */
 export async function dropRedisPrefix(prefix: string): Promise<void> {
