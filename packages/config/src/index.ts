@@ -141,7 +141,7 @@ export function listenFields<P extends string>(prefix: P, port: number) {
  */
 export const telemetryFields = {
   // An OTLP/HTTP collector's base URL (http://otel-collector:4318): spans go to <it>/v1/traces.
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), env.url().optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
   // The service.name of this process's spans; by default the process's own (gateway, feed-worker).
   OTEL_SERVICE_NAME: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional()),
 };
