@@ -16,7 +16,7 @@ import { subscriptionOwners, supergraphSubgraphs } from './supergraph.ts';
 import { startLiveServer } from './live/server.ts';
 import type { HydrationCounts } from './live/shared-hydration.ts';
 import { SignedSubgraphDataSource } from './subgraph-data-source.ts';
-import { queryPlanCache, watchLiveSockets } from '@shutter/telemetry';
+import { queryPlanCache, watchLiveSockets, watchQueryPlanCache } from '@shutter/telemetry';
 import { addressKey, ClientAddresses } from './client-address.ts';
 import { Safelist } from './safelist.ts';
 import { fieldRateLimitPlugin, mergeRateLimitHeaders, rateLimitedMessage, rateLimitHeaders, RateLimits, type BucketName, type RateLimitSetting } from './rate-limits.ts';
@@ -79,6 +79,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   if (safelist) logger.info({ manifest: config.GATEWAY_SAFELIST_MANIFEST, documents: safelist.size }, 'safelist on: only the manifest\'s operations run');
   const subgraphUrls = configuredSubgraphUrls(supergraphSubgraphs(supergraphSdl), config.urlVariables);
   const dataSources: SignedSubgraphDataSource[] = [];
+  const planCache = countedQueryPlanCache(config.QUERY_PLAN_CACHE_MIB);
+  const unwatchPlanCache = watchQueryPlanCache(() => planCache.keys().length);
 
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -89,7 +91,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       dataSources.push(dataSource);
       return dataSource;
     },
-    queryPlannerConfig: { cache: countedQueryPlanCache(config.QUERY_PLAN_CACHE_MIB) },
+    queryPlannerConfig: { cache: planCache },
     logger: logger.child({ component: 'apollo-gateway' }),
   });
 
@@ -248,6 +250,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       // Each step bounded (runMain's deadline is the backstop): sockets, then HTTP (its grace for
       // requests in flight), Apollo, the pools to the subgraphs, Redis.
       unwatchLiveSockets();
+      unwatchPlanCache();
       await withDeadline(live.close(), 2000, () => logger.warn('live sockets did not close in 2 s'));
       await http.close();
       await apollo.stop();
@@ -266,7 +269,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
 type QueryPlanCache = NonNullable<NonNullable<NonNullable<ConstructorParameters<typeof ApolloGateway>[0]>['queryPlannerConfig']>['cache']>;
 type QueryPlan = NonNullable<Awaited<ReturnType<QueryPlanCache['get']>>>;
 
-function countedQueryPlanCache(mib: number): QueryPlanCache {
+function countedQueryPlanCache(mib: number): QueryPlanCache & { keys(): string[] } {
   const cache = new InMemoryLRUCache<QueryPlan>({ maxSize: 2 ** 20 * mib, sizeCalculation: (plan) => Buffer.byteLength(JSON.stringify(plan), 'utf8') });
   return {
     get: async (key) => {
@@ -278,6 +281,7 @@ function countedQueryPlanCache(mib: number): QueryPlanCache {
     delete: (key) => cache.delete(key),
     // A new supergraph (Apollo Gateway clears its plans then).
     clear: () => cache.clear(),
+    keys: () => cache.keys(),
   };
 }
 

@@ -195,6 +195,8 @@ describe('metrics', () => {
     // Plans: ProfileForMetrics planned once, then reused twice; every operation run looked one up.
     expect(delta('gateway', 'gateway_query_plan_cache_requests_total', { result: 'hit' })).toBeGreaterThanOrEqual(2);
     expect(delta('gateway', 'gateway_query_plan_cache_requests_total', { result: 'miss' })).toBeGreaterThanOrEqual(3);
+    // Each plan made is kept (the cache is far from full).
+    expect(delta('gateway', 'gateway_query_plan_cache_plans')).toBe(delta('gateway', 'gateway_query_plan_cache_requests_total', { result: 'miss' }));
     // The users subgraph served the gateway's fetches of ProfileForMetrics, under the planner's names for them.
     expect(delta('users', 'graphql_requests_total', { service: 'users', operation: /^ProfileForMetrics__users__\d+$/, status: 'ok' })).toBe(3);
     expect(delta('users', 'graphql_request_duration_seconds_count', { service: 'users', operation: /^ProfileForMetrics__users__\d+$/ })).toBe(3);

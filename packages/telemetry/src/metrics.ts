@@ -44,6 +44,25 @@ export const queryPlanCache = new Counter({
   registers: [metricsRegistry],
 });
 
+const queryPlanCacheSources = new Set<() => number>();
+
+/** Reports how many query plans a gateway holds on every scrape, until the returned function is called. */
+export function watchQueryPlanCache(plans: () => number): () => void {
+  queryPlanCacheSources.add(plans);
+  return () => queryPlanCacheSources.delete(plans);
+}
+
+new Gauge({
+  name: 'gateway_query_plan_cache_plans',
+  help: 'Query plans in the gateway\'s cache now (bounded by QUERY_PLAN_CACHE_MIB; the oldest unused go first).',
+  registers: [metricsRegistry],
+  collect() {
+    let plans = 0;
+    for (const count of queryPlanCacheSources) plans += count();
+    this.set(plans);
+  },
+});
+
 export const jobsProcessed = new Counter({
   name: 'queue_jobs_processed_total',
   help: 'Jobs run by this worker, by queue and outcome (completed, failed: a failed job may be retried).',
