@@ -1,9 +1,9 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { SpanKind } from '@opentelemetry/api';
-import { Queue } from 'bullmq';
 import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { createQueue } from '@shutter/events';
 import { createLogger } from '@shutter/service';
 import { testRedisUrl } from '@shutter/testing';
 import { startTelemetry, type Telemetry } from '@shutter/telemetry';
@@ -147,7 +147,7 @@ describe('metrics', () => {
 
       // The follow queue paused: the job the follow queues waits, and ages.
       const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-      const followQueue = new Queue('feed.follow-created', { connection: redis, prefix: stack.queuePrefix });
+      const followQueue = createQueue('feed.follow-created', { connection: redis, prefix: stack.queuePrefix });
       await followQueue.pause();
       const follow = await stack.query({ query: 'mutation FollowForMetrics($id: ID!) { follow(userId: $id) { id } }', variables: { id: bob.id }, token: alice.token });
       expect(follow.errors).toBeUndefined();
