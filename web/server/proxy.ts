@@ -30,6 +30,17 @@ const GATEWAY_ERROR = JSON.stringify({
  * Vite's dev-server proxy): bodies stream through with a size cap, nothing is buffered, an upstream
  * that does not answer in time gets a 504, one that is down a 502, both as GraphQL-shaped JSON.
  */
+/**
+ * Trace context a browser sends is not ours to continue: media continues the caller's trace (it
+ * expects the gateway as caller), so a client's `traceparent` would choose the trace id, and the
+ * sampling, of the upload's whole job chain. The gateway starts its own traces anyway.
+ */
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'];
+
+function dropTraceContext(req: IncomingMessage): void {
+  for (const name of TRACE_HEADERS) delete req.headers[name];
+}
+
 export function createProxy(options: { timeoutMs: number }): Proxy {
   const proxy = createProxyServer({
     xfwd: true,
@@ -71,6 +82,7 @@ export function createProxy(options: { timeoutMs: number }): Proxy {
       const url = new URL(req.url ?? '/', 'http://web');
       if (route.rewritePath) req.url = route.rewritePath(url.pathname) + url.search;
       req.headers['x-request-id'] = requestId;
+      dropTraceContext(req);
       for (const [name, value] of Object.entries(route.headers ?? {})) res.setHeader(name, value);
       // A body without a Content-Length (chunked) is counted as it streams; past the cap the
       // upstream request is dropped and the browser gets 413.
@@ -96,6 +108,7 @@ export function createProxy(options: { timeoutMs: number }): Proxy {
       logs.set(req, log);
       const url = new URL(req.url ?? '/', 'http://web');
       if (route.rewritePath) req.url = route.rewritePath(url.pathname) + url.search;
+      dropTraceContext(req);
       socket.on('error', () => socket.destroy());
       proxy.ws(req, socket, head, { target: route.target.origin });
     },

@@ -192,6 +192,15 @@ describe('the proxy', () => {
     expect(gateway.seen[0]!.headers['x-forwarded-for']).toBe('127.0.0.1');
   });
 
+  it("drops a browser's trace context: media would continue it into the upload's jobs", async () => {
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00', tracestate: 'x=1', baggage: 'k=v' };
+    await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...trace }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    await fetch(`${origin}/uploads/u1?sig=abc`, { method: 'PUT', headers: trace, body: new Uint8Array(10) });
+    for (const seen of [gateway.seen[0]!, media.seen[0]!]) {
+      for (const name of Object.keys(trace)) expect(seen.headers[name]).toBeUndefined();
+    }
+  });
+
   it('refuses a body over the cap before it reaches the gateway', async () => {
     const response = await fetch(`${origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(1024 * 1024 + 1) });
     expect(response.status).toBe(413);

@@ -14,7 +14,10 @@ import { notifyLike } from './post-liked.ts';
 
 /** feed's worker: fan-out, timeline upkeep and notifications; and the outbox relay (notification.created). */
 export function startFeedWorker(config: FeedConfig, options: { logger?: Logger } = {}): Promise<RunningWorker> {
-  const database = feedDatabase.connect(config.FEED_DATABASE_URL, { max: 2 + config.FANOUT_CONCURRENCY });
+  // Two for the relay and the small jobs, and two per fan-out running: its own queries and the
+  // notification pages it writes behind its timelines (up to 3 at once; more wait in the pool's
+  // queue rather than take the connections the other queues need). 10 with the default 4.
+  const database = feedDatabase.connect(config.FEED_DATABASE_URL, { max: 2 + 2 * config.FANOUT_CONCURRENCY });
   return startServiceWorker({
     name: 'feed-worker',
     service: 'feed',

@@ -9,8 +9,8 @@ import { forEachFollowerPage } from './follower-pages.ts';
 
 /**
  * Pages of NEW_POST notifications being written at once by one fan-out: enough to keep Postgres
- * busy while Redis takes the timelines, few enough to leave the worker's pool (2 + FANOUT_CONCURRENCY
- * connections) to the other jobs. Pages whose timelines are done wait their turn in memory (a
+ * busy while Redis takes the timelines, few enough to leave the worker's pool (2 + 2 x
+ * FANOUT_CONCURRENCY connections, jobs/index.ts) to the other jobs. Pages whose timelines are done wait their turn in memory (a
  * page is 1,000 ids: 100,000 followers are ~4 MB).
  */
 const NOTIFICATION_PAGES_IN_FLIGHT = 3;

@@ -18,6 +18,7 @@ const TIMEOUT_MS = 10_000;
 // made again an hour before it ends.
 const VAPID_TOKEN_SECONDS = 12 * 3600;
 const VAPID_RENEW_BEFORE_MS = 3600_000;
+const VAPID_AUDIENCES_KEPT = 256;
 
 /**
  * Web Push (RFC 8030) with the payload encrypted for the browser (RFC 8291, aes128gcm) and signed
@@ -36,6 +37,9 @@ export function createWebPushSender(vapid: VapidDetails, options: { timeoutMs?: 
     if (known && known.renewAt > Date.now()) return known.authorization;
     const expiresAt = Math.floor(Date.now() / 1000) + VAPID_TOKEN_SECONDS;
     const { Authorization: authorization } = webpush.getVapidHeaders(audience, vapid.subject, vapid.publicKey, vapid.privateKey, 'aes128gcm', expiresAt);
+    // Audiences come from subscriptions users register (any https origin in production): real push
+    // services are a handful, so past a few hundred the map starts again rather than grow.
+    if (vapidHeaders.size >= VAPID_AUDIENCES_KEPT) vapidHeaders.clear();
     vapidHeaders.set(audience, { authorization, renewAt: expiresAt * 1000 - VAPID_RENEW_BEFORE_MS });
     return authorization;
   };
