@@ -9,9 +9,9 @@ import { forEachFollowerPage } from './follower-pages.ts';
 
 /**
  * Pages of NEW_POST notifications being written at once by one fan-out: enough to keep Postgres
- * busy while Redis takes the timelines, few enough to leave the worker's pool (2 + 2 x
- * FANOUT_CONCURRENCY connections, jobs/index.ts) to the other jobs. Pages whose timelines are done wait their turn in memory (a
- * page is 1,000 ids: 100,000 followers are ~4 MB).
+ * busy, few enough to leave the worker's pool (2 + 2 x FANOUT_CONCURRENCY connections,
+ * jobs/index.ts) to the other jobs. The pages wait for the timelines, and their turn, in memory
+ * (a page is 1,000 ids: 100,000 followers are ~4 MB).
  */
 const NOTIFICATION_PAGES_IN_FLIGHT = 3;
 
@@ -25,8 +25,8 @@ export interface FanOutResult {
 
 /**
  * post.created: the post into the author's own timeline and every follower's (one script call per
- * page of 1,000), and a NEW_POST notification for each follower (one transaction per page, a few
- * pages in flight behind the timelines).
+ * page of 1,000), and then a NEW_POST notification for each follower (one transaction per page, a
+ * few pages in flight).
  *
  * An author above the celebrity threshold is not fanned out: followers pull their posts at read,
  * and live subscribers hear of it on the author's channel. The post that first takes an author over
@@ -60,14 +60,16 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
   // and readers keep getting them by the merge (which drops duplicates of the ones fanned out now).
   await updateCelebrityCount(deps.db, event.authorId, firstPage.total);
 
-  // Each page's notifications are written once its timelines have the post (the feed is what
-  // people see first), in transactions of their own while the next pages' timelines are written:
-  // Postgres's inserts and Redis's writes overlap instead of taking turns. The pages take turns in
-  // a few lanes, so the timelines never wait for the notifications.
+  // Every timeline first (the feed is what people see, and its target is the tighter one), then
+  // each page's notifications in transactions of their own, a few lanes at once. Writing them
+  // while the timelines were still being written had Postgres, the follower pages and Redis share
+  // two cores: the 100k timelines took 1.6 s instead of 0.6 s, for notifications done 10% sooner.
   let followers = 0;
   let notified = 0;
   let failure: unknown = null;
-  const lanes: Promise<void>[] = Array.from({ length: NOTIFICATION_PAGES_IN_FLIGHT }, () => Promise.resolve());
+  let timelinesDone!: () => void;
+  const afterTimelines = new Promise<void>((resolve) => (timelinesDone = resolve));
+  const lanes: Promise<void>[] = Array.from({ length: NOTIFICATION_PAGES_IN_FLIGHT }, () => afterTimelines);
   let page = 0;
   try {
     await forEachFollowerPage(deps, event.authorId, firstPage, async (ids) => {
@@ -92,7 +94,10 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
     // before every follower's feed shows it (queueing, this job's retries, its pages).
     feedFanOutLag.observe(Math.max(0, Date.now() - createdAt.getTime()) / 1000);
   } finally {
-    // Not one page left writing after the job ends (a retry would run beside it).
+    // The pages whose timelines were written get their notifications even when a later page
+    // failed (a retry skips them by their dedupe keys); not one is left writing after the job ends
+    // (a retry would run beside it).
+    timelinesDone();
     await Promise.all(lanes);
   }
   if (failure) throw failure;
