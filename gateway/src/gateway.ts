@@ -119,6 +119,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
     logger,
   });
+  // Shared limits from the first request: wait for their Redis (a bounded wait; without it the
+  // gateway still starts, and limits alone until it is back).
+  await rateLimits.connected(Math.max(1000, config.RATE_LIMIT_REDIS_TIMEOUT_MS));
   const addresses = new ClientAddresses(config.TRUSTED_PROXIES);
 
   // Every string argument and variable, at the door: no NUL, no lone surrogate, none longer than any field takes.

@@ -164,6 +164,25 @@ export class RateLimits {
     }
   }
 
+  /**
+   * Resolves once the shared counters' Redis is ready, or after `timeoutMs` (false): with no
+   * offline queue, a gateway that answered before its connection was up would count its first
+   * requests alone, in memory, and let a client past the shared limit.
+   */
+  connected(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ready);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.once('ready', onReady);
+    });
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
