@@ -18,7 +18,7 @@ import { createAccessTokenIssuer } from '@shutter/auth';
 import { newId } from '@shutter/db';
 import { rssOf, startInstallation } from './installation.ts';
 import { openSocketClients } from './socket-clients.ts';
-import { cleanRedisPrefix, progress, quantiles, round, writeResults, type BenchFigure } from './lib.ts';
+import { cleanRedisPrefix, gatewayClient, progress, quantiles, round, writeResults, type BenchFigure } from './lib.ts';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || 0) || fallback;
 const FOLLOWERS = arg('followers', 5000);
@@ -40,17 +40,8 @@ const installation = await startInstallation('live', { portBase: 4300 });
 const tokenIssuer = await createAccessTokenIssuer(installation.secrets.accessTokenPrivateKey, 3600);
 const redis = new Redis(installation.redisUrl);
 const httpUrl = installation.gatewayUrl;
+const gql = gatewayClient(httpUrl);
 
-async function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
-  const response = await fetch(httpUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = (await response.json()) as { data?: any; errors?: unknown };
-  if (!result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data;
-}
 /** Runs fn over items, `concurrency` at a time. */
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>) {
   let next = 0;

@@ -36,7 +36,7 @@ import { PUSH_DELIVER_QUEUE, usersDatabase } from '@shutter/users';
 import { bulkInsertFollows } from '../subgraphs/social-graph/src/seed.ts';
 import { bulkInsertUsers, seedPushDevices } from '../subgraphs/users/src/seed.ts';
 import { startInstallation } from './installation.ts';
-import { cleanRedisPrefix, progress, quantiles, round, writeResults, type BenchFigure } from './lib.ts';
+import { cleanRedisPrefix, gatewayClient, progress, quantiles, round, writeResults, type BenchFigure } from './lib.ts';
 
 const FOLLOWERS = Number(process.env.NOTIFICATIONS_BENCH_FOLLOWERS ?? 100_000);
 const DEVICE_SHARE = Number(process.env.NOTIFICATIONS_BENCH_DEVICE_SHARE ?? 0.1);
@@ -78,16 +78,8 @@ try {
   const usersSql = rawSql('shutter_users');
   const mediaSql = rawSql('shutter_media');
 
-  const gateway = async (query: string, variables: unknown, token?: string): Promise<any> => {
-    const response = await fetch(installation.gatewayUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const result = (await response.json()) as { data?: any; errors?: unknown };
-    if (!result.data || result.errors) throw new Error(`${query.slice(0, 40)}: ${JSON.stringify(result.errors ?? result).slice(0, 400)}`);
-    return result.data;
-  };
+  const gateway = gatewayClient(installation.gatewayUrl);
+
 
   // ---------------------------------------------------------------------------------------------
   // Seeding.

@@ -17,7 +17,7 @@ import { createAccessTokenIssuer } from '@shutter/auth';
 import { newId } from '@shutter/db';
 import { rssOf, startInstallation } from './installation.ts';
 import { openSocketClients } from './socket-clients.ts';
-import { cleanRedisPrefix, progress, quantiles, writeResults, type BenchFigure } from './lib.ts';
+import { cleanRedisPrefix, gatewayClient, progress, quantiles, writeResults, type BenchFigure } from './lib.ts';
 
 const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || 0) || fallback;
 const SOCKETS = arg('sockets', 1000);
@@ -31,20 +31,11 @@ const PER_SOCKET_GOAL_KIB = 30;
 
 const installation = await startInstallation('subscriptions');
 const tokenIssuer = await createAccessTokenIssuer(installation.secrets.accessTokenPrivateKey, 3600);
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = new Redis(installation.redisUrl);
 const httpUrl = installation.gatewayUrl;
+const gql = gatewayClient(httpUrl);
 const wsUrl = httpUrl.replace(/^http/, 'ws');
 
-async function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
-  const response = await fetch(httpUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = (await response.json()) as { data?: any; errors?: unknown };
-  if (!result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data;
-}
 const signUp = async (username: string): Promise<{ accessToken: string; user: { id: string } }> =>
   (await gql('mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } } }', { i: { username, email: `${username}@example.com`, password: 'password123' } })).signUp;
 
