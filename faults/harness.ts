@@ -5,6 +5,7 @@
  * fault test breaks parts of it and watches what a user sees.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +14,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { stopCluster, type LocalSecrets } from '@shutter/local-infra';
 import { freePort, startPrivateRedis, type PrivateRedis } from '@shutter/testing';
+import { bulkInsertFollows } from '../subgraphs/social-graph/src/seed.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -252,6 +254,17 @@ function killGroup(pid: number, signal: NodeJS.Signals) {
       // gone
     }
   }
+}
+
+/**
+ * `count` followers of one account, the newest first, through social-graph's own bulk seed (a
+ * sign-up each would cost an argon2 hash); the counters come out as follow() keeps them.
+ */
+export async function seedFollowers(shutter: Shutter, followeeId: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  const now = Date.now();
+  await bulkInsertFollows(shutter.db('shutter_social_graph'), ids.map((followerId, i) => ({ followerId, followeeId, createdAt: new Date(now - i) })));
+  return ids;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

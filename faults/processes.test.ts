@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { Api, duplicates, kindOf, liveClient, probe, rawLiveSocket, slowest, startPushService, tally, type Answer } from './client.ts';
-import { alive, report, sleep, startShutter, waitFor, type Shutter } from './harness.ts';
+import { alive, report, seedFollowers, sleep, startShutter, waitFor, type Shutter } from './harness.ts';
 
 /**
  * Processes dying under npm start: a subgraph SIGKILLed, a worker SIGKILLed in the middle of a
@@ -101,13 +100,7 @@ describe('a worker SIGKILLed mid-fan-out', () => {
       const live = liveClient(shutter.wsUrl, readers[0]!.token);
       const feedAdded = live.subscribe('subscription { feedPostAdded { id } }');
       await waitFor('the live subscription', async () => (await shutter.redisClient.pubsub('NUMSUB', `${shutter.prefix}:live:feed:${readers[0]!.id}`))[1] === 1);
-      // The other followers straight into social-graph's tables (sign-ups cost an argon2 hash each).
-      const socialGraph = shutter.db('shutter_social_graph');
-      const seeded = Array.from({ length: FOLLOWERS - readers.length }, () => randomUUID());
-      for (let i = 0; i < seeded.length; i += 5000) {
-        await socialGraph`insert into follows ${socialGraph(seeded.slice(i, i + 5000).map((id, j) => ({ follower_id: id, followee_id: author.id, created_at: new Date(Date.now() - i - j) })))}`;
-      }
-      await socialGraph`update follow_counts set follower_count = follower_count + ${seeded.length} where user_id = ${author.id}`;
+      await seedFollowers(shutter, author.id, FOLLOWERS - readers.length);
       expect((await api.must(PROFILE, { u: 'author_fanout' })).user.followerCount).toBe(FOLLOWERS);
 
       const feedDb = shutter.db('shutter_feed');

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { queuePrefix } from '@shutter/events';
 import { Api, duplicates, kindOf, liveClient, startPushService, type Answer } from './client.ts';
-import { alive, report, sleep, startShutter, waitFor, type ProcessName, type Shutter } from './harness.ts';
+import { alive, report, seedFollowers, sleep, startShutter, waitFor, type ProcessName, type Shutter } from './harness.ts';
 
 /**
  * SIGTERM, as Kubernetes sends it to a pod it replaces (or scales in), to each kind of process
@@ -134,10 +133,7 @@ describe('SIGTERM to a worker mid-job', () => {
       const live = liveClient(shutter.wsUrl, readers[0]!.token);
       const feedAdded = live.subscribe('subscription { feedPostAdded { id } }');
       await waitFor('the live subscription', async () => (await shutter.redisClient.pubsub('NUMSUB', `${shutter.prefix}:live:feed:${readers[0]!.id}`))[1] === 1);
-      const socialGraph = shutter.db('shutter_social_graph');
-      const seeded = Array.from({ length: FOLLOWERS - readers.length }, () => randomUUID());
-      await socialGraph`insert into follows ${socialGraph(seeded.map((id, j) => ({ follower_id: id, followee_id: author.id, created_at: new Date(Date.now() - j) })))}`;
-      await socialGraph`update follow_counts set follower_count = follower_count + ${seeded.length} where user_id = ${author.id}`;
+      await seedFollowers(shutter, author.id, FOLLOWERS - readers.length);
 
       const feedDb = shutter.db('shutter_feed');
       const notified = async (postId: string) => (await feedDb<{ n: number }[]>`select count(*)::int as n from notifications where post_id = ${postId}`)[0]!.n;
@@ -181,10 +177,7 @@ describe('SIGTERM to a worker mid-job', () => {
   it('feed-worker whose fan-out cannot finish in the grace (social-graph paused): the job is handed back, not left to stall, and completes once after the restart', async () => {
     const FOLLOWERS = 6000;
     const author = await api.signUp('term_stuck_author');
-    const socialGraph = shutter.db('shutter_social_graph');
-    const seeded = Array.from({ length: FOLLOWERS }, () => randomUUID());
-    await socialGraph`insert into follows ${socialGraph(seeded.map((id, j) => ({ follower_id: id, followee_id: author.id, created_at: new Date(Date.now() - j) })))}`;
-    await socialGraph`update follow_counts set follower_count = follower_count + ${seeded.length} where user_id = ${author.id}`;
+    await seedFollowers(shutter, author.id, FOLLOWERS);
     const feedDb = shutter.db('shutter_feed');
     const notified = async (postId: string) => (await feedDb<{ n: number }[]>`select count(*)::int as n from notifications where post_id = ${postId}`)[0]!.n;
     // social-graph paused: the job gets as far as asking it for the first page of followers, and
