@@ -8,6 +8,7 @@ import { createLogger } from '@shutter/service';
 import { testRedisUrl } from '@shutter/testing';
 import { startTelemetry, type Telemetry } from '@shutter/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { startStack, type Stack } from './stack.ts';
 
 /**
@@ -104,6 +105,24 @@ describe('tracing', () => {
     // The gateway's log line of that request carries the same ids.
     const lines = gatewayLog.map((line) => JSON.parse(line) as { msg?: string; trace_id?: string; span_id?: string; url?: string });
     expect(lines.filter((l) => l.msg === 'request' && l.trace_id === traceId).map((l) => l.span_id)).toEqual([idOf(request)]);
+  });
+
+  it("an upload PUT with a client's traceparent: media starts its own trace, so the client chooses neither the job's trace id nor its sampling", async () => {
+    const carol = await stack.signUp('carol_trace');
+    const bytes = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 20, b: 20 } } }).jpeg().toBuffer();
+    const upload = await stack.query({
+      query: 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { id uploadUrl } }',
+      variables: { input: { contentType: 'image/jpeg', byteSize: bytes.length } },
+      token: carol.token,
+    });
+    expect(upload.errors).toBeUndefined();
+    exporter.reset();
+    const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const put = await fetch(upload.data!.createUpload.uploadUrl, { method: 'PUT', body: bytes, headers: { traceparent: `00-${clientTrace}-00f067aa0ba902b7-01` } });
+    expect(put.status).toBe(200);
+    const job = await waitForSpan((span) => span.name === 'job media.process-upload');
+    expect(traceOf(job)).not.toBe(clientTrace);
+    expect(exporter.getFinishedSpans().filter((span) => traceOf(span) === clientTrace).map((span) => span.name)).toEqual([]);
   });
 });
 

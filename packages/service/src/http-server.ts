@@ -50,10 +50,12 @@ export interface HttpServerOptions {
   closeGraceMs?: number;
   streamHandler?: StreamHandler;
   /**
-   * Continue the caller's trace (its `traceparent` header): for the services, whose callers are
-   * the gateway and each other. The gateway, which the public calls, starts a trace of its own.
+   * Which requests continue their caller's trace (its `traceparent` header), by path: a service's
+   * signed routes, whose callers are the gateway and each other. Everything else, and everything
+   * the gateway (which the public calls) answers, starts a trace of its own, so a client cannot
+   * choose the trace id or the sampling of what its request sets going.
    */
-  continueTraces?: boolean;
+  continueTraces?: (path: string) => boolean;
   /** Serve this process's Prometheus metrics on GET /metrics (never proxied to the public: see README, "Observability"). */
   metrics?: boolean;
 }
@@ -171,7 +173,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     // Probes make no spans: they would be most of a trace store and tell nothing.
     if (path === '/healthz' || path === '/readyz') return serve(req, res);
-    const { traceparent, tracestate } = options.continueTraces ? req.headers : {};
+    const { traceparent, tracestate } = options.continueTraces?.(path) ? req.headers : {};
     await inSpan(
       `HTTP ${req.method ?? 'GET'}`,
       {

@@ -79,8 +79,10 @@ export async function startSubgraphServer<TContext extends SubgraphContextBase>(
     port: options.port,
     logger,
     streamHandler: options.streamHandler,
-    // Its callers (the gateway, other services) are in the trace already: their spans are the parents.
-    continueTraces: true,
+    // The signed routes' callers (the gateway, other services) are in the trace already: their
+    // spans are the parents. The stream routes (media's upload PUTs and file GETs) are the
+    // public's, through the web origin, and start traces of their own.
+    continueTraces: (path) => path === '/graphql' || endpoints.has(path),
     metrics: true,
     handler: async (request) => {
       const path = request.url.pathname;
