@@ -8,7 +8,7 @@ import { createAccessTokenVerifier } from '@shutter/auth';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { LiveChannelsClient } from '@shutter/contracts';
-import { createErrorFormatter, createLogger, executeGraphQL, graphqlMetricsPlugin, inputStringsPlugin, json, readinessProbe, redisDependency, startHttpServer, subgraphDependency, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
+import { createErrorFormatter, createLogger, executeGraphQL, graphqlMetricsPlugin, inputStringsPlugin, json, readinessProbe, redisDependency, redisReady, startHttpServer, subgraphDependency, withDeadline, type Logger, type RunningHttpServer } from '@shutter/service';
 import { subgraphUrls as configuredSubgraphUrls, type GatewayConfig } from './config.ts';
 import { bearerToken, type GatewayContext } from './context.ts';
 import { LiveHub } from './live/hub.ts';
@@ -156,6 +156,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const verifier = await createAccessTokenVerifier(config.ACCESS_TOKEN_PUBLIC_KEY);
 
   const hub = new LiveHub(config.REDIS_URL, logger);
+  // The same for the live hub: a subscription set up before its connection is ready would be
+  // refused ("live updates are unavailable"), as during an outage.
+  await redisReady(hub.redis, 2000);
   // Each subgraph's own readiness, and the Redis of live updates. None is required: with one down
   // the gateway still answers with what the others give (partial answers), so it stays in rotation.
   const readiness = readinessProbe([...[...subgraphUrls].map(([name, url]) => subgraphDependency(name, url)), redisDependency(hub.redis, false)], { timeoutMs: 1500 });

@@ -10,7 +10,7 @@ import {
   type GraphQLObjectType,
   type SelectionSetNode,
 } from 'graphql';
-import { connectRedis, type RedisClient } from '@shutter/service';
+import { connectRedis, redisReady, type RedisClient } from '@shutter/service';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '@shutter/service';
 import type { GatewayContext } from './context.ts';
@@ -164,23 +164,9 @@ export class RateLimits {
     }
   }
 
-  /**
-   * Resolves once the shared counters' Redis is ready, or after `timeoutMs` (false): with no
-   * offline queue, a gateway that answered before its connection was up would count its first
-   * requests alone, in memory, and let a client past the shared limit.
-   */
+  /** Resolves once the shared counters' Redis is ready, or after `timeoutMs` (false): see redisReady. */
   connected(timeoutMs: number): Promise<boolean> {
-    if (this.redis.status === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (ready: boolean) => {
-        clearTimeout(timer);
-        this.redis.off('ready', onReady);
-        resolve(ready);
-      };
-      const onReady = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.redis.once('ready', onReady);
-    });
+    return redisReady(this.redis, timeoutMs);
   }
 
   async close(): Promise<void> {

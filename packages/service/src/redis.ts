@@ -32,6 +32,25 @@ export function createRequestRedisConnection(url: string, log?: Pick<Logger, 'wa
 }
 
 /**
+ * Resolves once the client is ready, or after `timeoutMs` (false). A client without an offline
+ * queue fails every command until then, so a process should wait for it (bounded) before it takes
+ * requests; a Cluster client is not ready until it has read the slot map.
+ */
+export function redisReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once('ready', onReady);
+  });
+}
+
+/**
  * True when a Redis command failed because Redis is unreachable or too slow (rather than because
  * the command is wrong): the caller's cue to fall back.
  */
