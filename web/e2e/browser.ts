@@ -139,3 +139,20 @@ export async function throttleUploads(page: Page, bytesPerSecond: number) {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond || -1 });
   return cdp;
 }
+
+/**
+ * Runs the explorer's operation. GraphiQL's run button does nothing until its Monaco editors have
+ * loaded (`run` returns early without them), and under load they come after the page: so click
+ * until GraphiQL is running it (the button turns to "Stop query") or has answered.
+ */
+export async function runInExplorer(page: Page, timeoutMs = 30_000) {
+  const button = page.getByRole('button', { name: /^(Execute|Stop) query/ });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (/^Stop/.test((await button.getAttribute('aria-label')) ?? '')) return;
+    if (((await page.locator('.result-window').textContent()) ?? '').trim() !== '') return;
+    if (Date.now() > deadline) throw new Error(`The explorer did not run its operation within ${timeoutMs / 1000} s.`);
+    await button.click();
+    await page.waitForTimeout(1_000);
+  }
+}

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptWebPush, graphql, newTestBrowser, subscriptionOf } from '@shutter/testing';
-import { DESKTOP, PHONE, expectAccessible, expectNoProblems, launchChromium, nav, person, screenshot, signUp, swipeLeft, throttleUploads, type Person } from './browser.ts';
+import { DESKTOP, PHONE, expectAccessible, expectNoProblems, launchChromium, nav, person, runInExplorer, screenshot, signUp, swipeLeft, throttleUploads, type Person } from './browser.ts';
 import { hasExif, photo, type Photo } from './photos.ts';
 import { startInstallation, type Installation } from './stack.ts';
 
@@ -339,8 +339,11 @@ describe('the explorer', () => {
     );
     await page.goto(`/explorer?query=${encodeURIComponent(query)}`);
     await page.getByText(`Signed in as @${b.username}`).waitFor();
-    await page.getByRole('button', { name: /Execute query/ }).click();
-    await subscribed;
+    await runInExplorer(page);
+    await Promise.race([
+      subscribed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('The explorer never sent its subscribe message.')), 30_000)),
+    ]);
     // A comments on B's post: the notification comes down the explorer's socket. graphql-ws does not
     // say when the gateway listens, so an event published before then reaches no one; A comments
     // again after a while without one.

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, PHONE, expectNoProblems, launchChromium, nav, person, signUp, type Person } from './browser.ts';
+import { DESKTOP, PHONE, expectNoProblems, launchChromium, nav, person, runInExplorer, signUp, type Person } from './browser.ts';
 import { photo, type Photo } from './photos.ts';
 import { startInstallation, type Installation } from './stack.ts';
 
@@ -140,7 +140,7 @@ describe('with the gateway running only the manifest’s documents', () => {
     page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
     await page.goto(`/explorer?query=${encodeURIComponent('{ me { username } }')}`);
     await page.getByText(`Signed in as @${b.username}`).waitFor();
-    await page.getByRole('button', { name: /Execute query/ }).click();
+    await runInExplorer(page);
     await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 20_000 }).toContain('PERSISTED_QUERY_NOT_IN_LIST');
     expect(errors.every((e) => /status of 400/.test(e))).toBe(true);
     await page.close();
