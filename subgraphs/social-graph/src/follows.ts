@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { isId } from '@shutter/db';
 import { emitEvent } from '@shutter/events';
 import type { IdsPage, UsersClient } from '@shutter/contracts';
-import { badUserInput, emptyConnection, notFound, timeIdCursor, toConnection, type Connection } from '@shutter/service';
+import { badUserInput, notFound, timeIdCursor, toConnection, type Connection } from '@shutter/service';
 import type { SocialGraphDb } from './db/index.ts';
 import { followCounts, follows } from './db/schema.ts';
 
@@ -83,20 +83,15 @@ export async function unfollow(db: SocialGraphDb, users: UsersClient, followerId
 export type Direction = 'followers' | 'following';
 
 /**
- * One page of a user's followers (or followees), newest first, by keyset on (created_at, other id):
- * the last page of a million costs what the first does.
+ * Up to `limit` + 1 of a user's follows in one direction, newest first, by keyset on (created_at,
+ * other id): the last page of a million costs what the first does. The extra row says whether
+ * another page follows.
  */
-export async function listFollows(
-  db: SocialGraphDb,
-  direction: Direction,
-  userId: string,
-  first: number,
-  after: string | null | undefined,
-): Promise<Connection<UserRef>> {
+async function followRows(db: SocialGraphDb, direction: Direction, userId: string, limit: number, after: string | null | undefined) {
   const position = timeIdCursor.decode(after);
-  if (!isId(userId)) return emptyConnection();
+  if (!isId(userId)) return [];
   const [self, other] = direction === 'followers' ? [follows.followeeId, follows.followerId] : [follows.followerId, follows.followeeId];
-  const rows = await db
+  return db
     .select({ id: other, createdAt: follows.createdAt })
     .from(follows)
     .where(
@@ -105,18 +100,26 @@ export async function listFollows(
         : eq(self, userId),
     )
     .orderBy(sql`${follows.createdAt} desc`, sql`${other} desc`)
-    .limit(first + 1);
-  return toConnection(
-    rows,
-    first,
-    (row) => ({ id: row.id }),
-    (row) => timeIdCursor.encode([row.createdAt.getTime(), row.id]),
-  );
+    .limit(limit + 1);
+}
+
+const cursorOf = (row: { id: string; createdAt: Date }) => timeIdCursor.encode([row.createdAt.getTime(), row.id]);
+
+/** One page of a user's followers (or followees) as a GraphQL connection. */
+export async function listFollows(
+  db: SocialGraphDb,
+  direction: Direction,
+  userId: string,
+  first: number,
+  after: string | null | undefined,
+): Promise<Connection<UserRef>> {
+  return toConnection(await followRows(db, direction, userId, first, after), first, (row) => ({ id: row.id }), cursorOf);
 }
 
 /**
  * A page of follower (or followee) ids for the feed (internal endpoints): same keyset, up to 1,000,
  * with the user's counter in that direction so the fan-out can tell a celebrity from the first page.
+ * Only the last row's cursor is made: a fan-out of 100,000 followers asks for 100 of these.
  */
 export async function followIdsPage(
   db: SocialGraphDb,
@@ -125,12 +128,13 @@ export async function followIdsPage(
   limit: number,
   after: string | null | undefined,
 ): Promise<IdsPage> {
-  const [page, counts] = await Promise.all([
-    listFollows(db, direction, userId, limit, after),
-    db.select().from(followCounts).where(eq(followCounts.userId, userId)),
+  const [rows, counts] = await Promise.all([
+    followRows(db, direction, userId, limit, after),
+    isId(userId) ? db.select().from(followCounts).where(eq(followCounts.userId, userId)) : [],
   ]);
+  const page = rows.slice(0, limit);
   const total = direction === 'followers' ? (counts[0]?.followerCount ?? 0) : (counts[0]?.followingCount ?? 0);
-  return { ids: page.edges.map((e) => e.node.id), nextCursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null, total };
+  return { ids: page.map((row) => row.id), nextCursor: rows.length > limit ? cursorOf(page.at(-1)!) : null, total };
 }
 
 /** Which of `followeeIds` the user follows now (internal endpoint): one primary-key probe per batch. */
