@@ -38,11 +38,22 @@ export async function deletedAmong(db: FeedDb, postIds: string[]): Promise<Set<s
   return new Set(rows.map((r) => r.postId));
 }
 
-/** Records a published post; false when it is already known deleted (events can overtake each other). */
+/**
+ * Records a published post; false when it is already known deleted (events can overtake each other).
+ * One statement, the fan-out's first step: the insert, or the row already there (a retry, or a
+ * post.deleted that came first), whose deleted_at says whether to go on.
+ */
 export async function recordPost(db: FeedDb, post: { postId: string; authorId: string; createdAt: Date }): Promise<boolean> {
-  await db.insert(feedPosts).values(post).onConflictDoNothing();
-  const [stored] = await db.select({ deletedAt: feedPosts.deletedAt }).from(feedPosts).where(sql`${feedPosts.postId} = ${post.postId}`);
-  return !stored?.deletedAt;
+  const rows = await db.execute<{ deleted: boolean }>(sql`
+    with inserted as (
+      insert into ${feedPosts} (post_id, author_id, created_at)
+      values (${post.postId}, ${post.authorId}, ${post.createdAt.toISOString()}::timestamptz)
+      on conflict do nothing
+      returning false as deleted)
+    select deleted from inserted
+    union all
+    select ${feedPosts.deletedAt} is not null from ${feedPosts} where ${feedPosts.postId} = ${post.postId} and not exists (select 1 from inserted)`);
+  return rows[0]?.deleted !== true;
 }
 
 /** Marks a post deleted; a row is made if post.created has not arrived yet, so that it cannot resurrect the post. */

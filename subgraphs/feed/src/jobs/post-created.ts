@@ -40,13 +40,17 @@ export interface FanOutResult {
 export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.created'>): Promise<FanOutResult> {
   const createdAt = new Date(event.createdAt);
   const entry: TimelineEntry = { postId: event.postId, score: createdAt.getTime() };
+  // The first page of followers is asked for at once: it is a read, and social-graph's answer is
+  // the longest wait before the first timeline can be written, so it overlaps the post's own writes.
+  const firstPageCall = deps.socialGraph.followerIds(event.authorId, null);
+  // Not awaited when the post turns out deleted: its failure then must not be an unhandled rejection.
+  firstPageCall.catch(() => undefined);
   // Deleted before this job ran (events can overtake each other): nothing to fan out.
   if (!(await recordPost(deps.db, { postId: event.postId, authorId: event.authorId, createdAt }))) {
     return { followers: 0, celebrity: false, timelinesWritten: 0, notified: 0 };
   }
-
-  let timelinesWritten = await deps.timelines.addToMany([event.authorId], entry);
-  const firstPage = await deps.socialGraph.followerIds(event.authorId, null);
+  const [ownTimeline, firstPage] = await Promise.all([deps.timelines.addToMany([event.authorId], entry), firstPageCall]);
+  let timelinesWritten = ownTimeline;
   if (firstPage.total > deps.celebrityThreshold) {
     if (await recordCelebrity(deps.db, event.authorId, firstPage.total)) {
       await deps.followedCelebrities.add(event.authorId, event.authorId);
@@ -58,7 +62,9 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
   }
   // An author who was a celebrity stays in the table: the posts made then were never fanned out,
   // and readers keep getting them by the merge (which drops duplicates of the ones fanned out now).
-  await updateCelebrityCount(deps.db, event.authorId, firstPage.total);
+  // Beside the timelines rather than before them (awaited at the end: a failure fails the job).
+  const countUpdated = updateCelebrityCount(deps.db, event.authorId, firstPage.total);
+  countUpdated.catch(() => undefined);
 
   // Every timeline first (the feed is what people see, and its target is the tighter one), then
   // each page's notifications in transactions of their own, a few lanes at once. Writing them
@@ -101,5 +107,6 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
     await Promise.all(lanes);
   }
   if (failure) throw failure;
+  await countUpdated;
   return { followers, celebrity: false, timelinesWritten, notified };
 }
