@@ -22,14 +22,17 @@ const BUILDING = '~building';
  * missing one gets the post from Postgres when it is rebuilt. Keeps the cap. For each timeline the
  * post is new to, publishes the live message on the owner's feed channel. Its keys must share a
  * hash slot on a Redis Cluster: addToMany calls it once per slot there, once in all on a server.
+ * A timeline that exists holds its marker, so one ZCARD tells both whether it exists and its size
+ * (the fan-out's cost is this loop: three commands per follower, not four).
  */
 const ADD_TO_MANY = `
 local keep = tonumber(ARGV[3]) + 1
 local added = 0
 for i = 1, #KEYS do
   local key = KEYS[i]
-  if redis.call('EXISTS', key) == 1 and redis.call('ZADD', key, ARGV[1], ARGV[2]) == 1 then
-    local n = redis.call('ZCARD', key)
+  local n = redis.call('ZCARD', key)
+  if n > 0 and redis.call('ZADD', key, ARGV[1], ARGV[2]) == 1 then
+    n = n + 1
     local kept = true
     if n > keep then
       redis.call('ZREMRANGEBYRANK', key, 1, n - keep)
