@@ -349,6 +349,9 @@ try {
       progress(`fan-out ${size.toLocaleString()} (warm-up, not counted): ${warm.ms} ms`);
     }
     const runs: RunResult[] = [];
+    // Each process's CPU over the runs, per post: the timelines, the NEW_POST pages and the pushes.
+    const cpuBefore = processSnapshot(installation.processGroup);
+    const runsStarted = performance.now();
     for (let i = 0; i < runsFor(size); i++) {
       const run = await fanOutRun(author, uploads[i]!, `${size} #${i + 1}`);
       runs.push(run);
@@ -359,6 +362,8 @@ try {
       );
       if (run.holding !== size) progress(`  !! only ${run.holding} of ${size} timelines hold the post`);
     }
+    const cpu = cpuBetween(cpuBefore, processSnapshot(installation.processGroup), (performance.now() - runsStarted) / 1000, runs.length);
+    progress(`  per post fanned out: ${cpuLine(cpu)}`);
     const ms = runs.map((x) => x.ms);
     const jobs = (pick: (x: RunResult) => number | null) => {
       const values = runs.map(pick).filter((v): v is number => v !== null);
@@ -381,6 +386,8 @@ try {
       jobFinishedMs: jobs((x) => x.jobFinishedMs),
       // ...and the feed outbox relayed, the users worker done with every push-notification job.
       allIdleMs: stats(runs.map((x) => x.allIdleMs)),
+      // CPU ms per post, by process, over the runs (waiting for idle queues included).
+      cpuMsPerPost: cpu.msPerRequest,
     };
     progress(
       `fan-out ${size.toLocaleString()}: p50 ${stats(ms).p50} ms, max ${stats(ms).max} ms; whole job p50 ${jobs((x) => x.jobFinishedMs)?.p50} ms; ` +
