@@ -92,7 +92,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     data: { event: row.event, eventId: row.id, payload: row.payload, ...(row.trace_context ? { traceContext: row.trace_context } : {}) },
     opts: { ...jobOptionsOf(row.event as EventName), jobId: row.id },
   });
-  const queuesOf = (row: OutboxRow): readonly string[] => {
+  const queuesOf = (row: Pick<OutboxRow, 'id' | 'event'>): readonly string[] => {
     const entry = eventCatalogue[row.event as EventName];
     if (!entry) throw new Error(`outbox row ${row.id} has an event missing from the catalogue: ${row.event}`);
     return entry.queues;
@@ -111,35 +111,42 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
     });
   }
 
-  /** One batch of sent, unconfirmed rows after `afterId`, compared with Redis. */
+  /**
+   * One batch of sent, unconfirmed rows after `afterId`, compared with Redis. Ids and events only:
+   * a payload is read again only for a job Redis lost (a NEW_POST page's is ~230 KB, and reading
+   * and parsing a fan-out's hundred of them every pass stalled the worker for hundreds of ms).
+   */
   async function reconcileBatch(afterId: string | null, result: ReconcileResult): Promise<string | null> {
-    const rows = await sql<OutboxRow[]>`
-      select id, event, payload, trace_context from outbox
+    const rows = await sql<Pick<OutboxRow, 'id' | 'event'>[]>`
+      select id, event from outbox
       where sent_at is not null and confirmed_at is null ${afterId ? sql`and id > ${afterId}` : sql``}
       order by id limit ${batchSize}`;
     if (rows.length === 0) return null;
     // Per queue, per row: does the job exist, and is it in the completed set? Two commands each, in
     // one pipeline per queue (one hash slot on a Redis Cluster; BullMQ's getState would instead
     // scan the wait list for every job).
-    const byQueue = new Map<string, OutboxRow[]>();
-    for (const row of rows) for (const queue of queuesOf(row)) byQueue.set(queue, [...(byQueue.get(queue) ?? []), row]);
+    const byQueue = new Map<string, string[]>();
+    for (const row of rows) for (const queue of queuesOf(row)) byQueue.set(queue, [...(byQueue.get(queue) ?? []), row.id]);
     const pending = new Set<string>();
     let readded = 0;
-    for (const [name, queueRows] of byQueue) {
+    for (const [name, ids] of byQueue) {
       const queue = queueFor(name);
       const client = (await queue.client) as unknown as RedisClient;
       const pipeline = client.pipeline();
-      for (const row of queueRows) pipeline.exists(queue.toKey(row.id)).zscore(queue.keys.completed!, row.id);
+      for (const id of ids) pipeline.exists(queue.toKey(id)).zscore(queue.keys.completed!, id);
       const replies = (await pipeline.exec()) ?? [];
-      const lost: OutboxRow[] = [];
-      queueRows.forEach((row, i) => {
+      const lost: string[] = [];
+      ids.forEach((id, i) => {
         const [existsError, exists] = replies[2 * i] ?? [new Error('no reply'), null];
         const [scoreError, score] = replies[2 * i + 1] ?? [new Error('no reply'), null];
         if (existsError || scoreError) throw existsError ?? scoreError;
-        if (exists === 0) lost.push(row);
-        if (exists === 0 || score === null) pending.add(row.id);
+        if (exists === 0) lost.push(id);
+        if (exists === 0 || score === null) pending.add(id);
       });
-      if (lost.length > 0) await queue.addBulk(lost.map(jobOf));
+      if (lost.length > 0) {
+        const lostRows = await sql<OutboxRow[]>`select id, event, payload, trace_context from outbox where id = any(${lost}::uuid[]) order by id`;
+        await queue.addBulk(lostRows.map(jobOf));
+      }
       readded += lost.length;
     }
     const confirmed = rows.filter((r) => !pending.has(r.id)).map((r) => r.id);
