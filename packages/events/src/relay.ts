@@ -146,8 +146,9 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
       if (lost.length > 0) {
         const lostRows = await sql<OutboxRow[]>`select id, event, payload, trace_context from outbox where id = any(${lost}::uuid[]) order by id`;
         await queue.addBulk(lostRows.map(jobOf));
+        // A row the relay's clean-up deleted in between is not added again.
+        readded += lostRows.length;
       }
-      readded += lost.length;
     }
     const confirmed = rows.filter((r) => !pending.has(r.id)).map((r) => r.id);
     if (confirmed.length > 0) await sql`update outbox set confirmed_at = now() where id = any(${confirmed}::uuid[])`;

@@ -40,20 +40,17 @@ export async function deletedAmong(db: FeedDb, postIds: string[]): Promise<Set<s
 
 /**
  * Records a published post; false when it is already known deleted (events can overtake each other).
- * One statement, the fan-out's first step: the insert, or the row already there (a retry, or a
- * post.deleted that came first), whose deleted_at says whether to go on.
+ * One statement, the fan-out's first step. On a conflict, DO UPDATE (a no-op write) rather than DO
+ * NOTHING: it waits for a racing insert (a post.deleted being handled, a duplicate delivery) and
+ * returns the row as that left it, which a second read in the same statement's snapshot would not see.
  */
 export async function recordPost(db: FeedDb, post: { postId: string; authorId: string; createdAt: Date }): Promise<boolean> {
-  const rows = await db.execute<{ deleted: boolean }>(sql`
-    with inserted as (
-      insert into ${feedPosts} (post_id, author_id, created_at)
-      values (${post.postId}, ${post.authorId}, ${post.createdAt.toISOString()}::timestamptz)
-      on conflict do nothing
-      returning false as deleted)
-    select deleted from inserted
-    union all
-    select ${feedPosts.deletedAt} is not null from ${feedPosts} where ${feedPosts.postId} = ${post.postId} and not exists (select 1 from inserted)`);
-  return rows[0]?.deleted !== true;
+  const [stored] = await db
+    .insert(feedPosts)
+    .values(post)
+    .onConflictDoUpdate({ target: feedPosts.postId, set: { deletedAt: sql`${feedPosts.deletedAt}` } })
+    .returning({ deletedAt: feedPosts.deletedAt });
+  return !stored?.deletedAt;
 }
 
 /** Marks a post deleted; a row is made if post.created has not arrived yet, so that it cannot resurrect the post. */

@@ -91,6 +91,29 @@ describe('fan-out on post.created', () => {
     expect(await fanOutPost(h.deps, post)).toMatchObject({ timelinesWritten: 0, notified: 0 });
     expect(await h.redis.zscore(h.deps.timelines.key(reader), post.postId)).toBeNull();
   });
+
+  it('does not fan out a post whose post.deleted is being handled at that moment', async () => {
+    const author = newId();
+    const reader = newId();
+    await h.follow([reader], author);
+    await h.buildTimelines([reader]);
+    const post = await h.post(author);
+    // post.deleted's tombstone, inserted in a transaction still open when the fan-out records the
+    // post: the fan-out must wait for it and see it, not go on from the snapshot before it.
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    const deleting = h.database.sql.begin(async (tx) => {
+      await tx`insert into feed_posts (post_id, author_id, created_at, deleted_at) values (${post.postId}, ${author}, now(), now())`;
+      await committed;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const fanOut = fanOutPost(h.deps, post);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    commit();
+    await deleting;
+    expect(await fanOut).toMatchObject({ timelinesWritten: 0, notified: 0 });
+    expect(await h.redis.zscore(h.deps.timelines.key(reader), post.postId)).toBeNull();
+  });
 });
 
 describe('the fan-out worker', () => {

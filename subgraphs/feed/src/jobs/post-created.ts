@@ -40,16 +40,14 @@ export interface FanOutResult {
 export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.created'>): Promise<FanOutResult> {
   const createdAt = new Date(event.createdAt);
   const entry: TimelineEntry = { postId: event.postId, score: createdAt.getTime() };
-  // The first page of followers is asked for at once: it is a read, and social-graph's answer is
-  // the longest wait before the first timeline can be written, so it overlaps the post's own writes.
-  const firstPageCall = deps.socialGraph.followerIds(event.authorId, null);
-  // Not awaited when the post turns out deleted: its failure then must not be an unhandled rejection.
-  firstPageCall.catch(() => undefined);
   // Deleted before this job ran (events can overtake each other): nothing to fan out.
   if (!(await recordPost(deps.db, { postId: event.postId, authorId: event.authorId, createdAt }))) {
     return { followers: 0, celebrity: false, timelinesWritten: 0, notified: 0 };
   }
-  const [ownTimeline, firstPage] = await Promise.all([deps.timelines.addToMany([event.authorId], entry), firstPageCall]);
+  // The followers are read only once the post is recorded: a follow made meanwhile is then either
+  // in these pages or its follow.created backfill finds the post. The author's own timeline is
+  // written while social-graph answers.
+  const [ownTimeline, firstPage] = await Promise.all([deps.timelines.addToMany([event.authorId], entry), deps.socialGraph.followerIds(event.authorId, null)]);
   let timelinesWritten = ownTimeline;
   if (firstPage.total > deps.celebrityThreshold) {
     if (await recordCelebrity(deps.db, event.authorId, firstPage.total)) {
@@ -104,7 +102,7 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
     // failed (a retry skips them by their dedupe keys); not one is left writing after the job ends
     // (a retry would run beside it).
     timelinesDone();
-    await Promise.all(lanes);
+    await Promise.all([...lanes, countUpdated.catch(() => undefined)]);
   }
   if (failure) throw failure;
   await countUpdated;
