@@ -214,7 +214,9 @@ describe('SIGTERM to a worker mid-job', () => {
     // Handed back, not recovered by BullMQ's stalled-job check (which counts each stall in "stc").
     const [event] = await shutter.db('shutter_media')<{ id: string }[]>`select id from outbox where event = 'post.created' and payload->>'postId' = ${postId}`;
     const jobKey = `${queuePrefix(shutter.prefix, 'feed.post-created')}:feed.post-created:${event!.id}`;
-    expect(await shutter.redisClient.hget(jobKey, 'finishedOn')).not.toBeNull();
+    // The last notification page commits before the job records its end (the inbox, then BullMQ's
+    // completion): wait for that, bounded, rather than read it once.
+    await waitFor('the job completed', async () => (await shutter.redisClient.hget(jobKey, 'finishedOn')) !== null, 10_000, 20);
     expect(Number((await shutter.redisClient.hget(jobKey, 'stc')) ?? 0)).toBe(0);
     report(
       `SIGTERM feed-worker with a fan-out held up (social-graph paused, ${FOLLOWERS} followers): ${atExit} notified when it exited (code 0, ${(ms / 1000).toFixed(1)} s: the 3 s grace, then the job handed back); ` +
