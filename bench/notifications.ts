@@ -80,7 +80,6 @@ try {
 
   const gateway = gatewayClient(installation.gatewayUrl);
 
-
   // ---------------------------------------------------------------------------------------------
   // Seeding.
   const signedUp = await gateway(

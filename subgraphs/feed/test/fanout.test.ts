@@ -18,6 +18,15 @@ afterAll(async () => h?.close());
 
 const ids = (n: number) => Array.from({ length: n }, () => newId());
 
+/** An author, a follower whose timeline is built, and the author's post.created, not yet handled. */
+async function followedPost() {
+  const author = newId();
+  const reader = newId();
+  await h.follow([reader], author);
+  await h.buildTimelines([reader]);
+  return { author, reader, post: await h.post(author) };
+}
+
 async function countNotifications(kind: string, postId: string): Promise<number> {
   const rows = await h.database.sql`select count(*)::int as n from notifications where kind = ${kind} and post_id = ${postId}`;
   return rows[0]!.n as number;
@@ -82,22 +91,14 @@ describe('fan-out on post.created', () => {
   });
 
   it('does not fan out a post deleted before its post.created was handled', async () => {
-    const author = newId();
-    const reader = newId();
-    await h.follow([reader], author);
-    await h.buildTimelines([reader]);
-    const post = await h.post(author);
+    const { author, reader, post } = await followedPost();
     await removePost(h.deps, { postId: post.postId, authorId: author });
     expect(await fanOutPost(h.deps, post)).toMatchObject({ timelinesWritten: 0, notified: 0 });
     expect(await h.redis.zscore(h.deps.timelines.key(reader), post.postId)).toBeNull();
   });
 
   it('does not fan out a post whose post.deleted is being handled at that moment', async () => {
-    const author = newId();
-    const reader = newId();
-    await h.follow([reader], author);
-    await h.buildTimelines([reader]);
-    const post = await h.post(author);
+    const { author, reader, post } = await followedPost();
     // post.deleted's tombstone, inserted in a transaction still open when the fan-out records the
     // post: the fan-out must wait for it and see it, not go on from the snapshot before it.
     let commit!: () => void;

@@ -60,9 +60,7 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
   }
   // An author who was a celebrity stays in the table: the posts made then were never fanned out,
   // and readers keep getting them by the merge (which drops duplicates of the ones fanned out now).
-  // Beside the timelines rather than before them (awaited at the end: a failure fails the job).
-  const countUpdated = updateCelebrityCount(deps.db, event.authorId, firstPage.total);
-  countUpdated.catch(() => undefined);
+  await updateCelebrityCount(deps.db, event.authorId, firstPage.total);
 
   // Every timeline first (the feed is what people see, and its target is the tighter one), then
   // each page's notifications in transactions of their own, a few lanes at once. Writing them
@@ -102,9 +100,8 @@ export async function fanOutPost(deps: FeedDeps, event: EventPayload<'post.creat
     // failed (a retry skips them by their dedupe keys); not one is left writing after the job ends
     // (a retry would run beside it).
     timelinesDone();
-    await Promise.all([...lanes, countUpdated.catch(() => undefined)]);
+    await Promise.all(lanes);
   }
   if (failure) throw failure;
-  await countUpdated;
   return { followers, celebrity: false, timelinesWritten, notified };
 }
