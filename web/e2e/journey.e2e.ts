@@ -349,7 +349,7 @@ describe('the explorer', () => {
     // again after a while without one.
     await A.page.goto(`/p/${postId}`);
     for (let attempt = 1; ; attempt++) {
-      await A.page.getByLabel('Add a comment').fill(`Found you in the explorer (${attempt}).`);
+      await A.page.getByLabel('Add a comment').fill(attempt === 1 ? 'Found you in the explorer.' : `Found you in the explorer (try ${attempt}).`);
       await A.page.getByRole('button', { name: 'Post', exact: true }).click();
       const arrived = await expect
         .poll(() => page.locator('.result-window').textContent(), { timeout: 5_000 })
