@@ -26,8 +26,13 @@ let holdNext = false;
 let release: (() => void) | null = null;
 
 const FOLLOW = { followerId: '01930000-0000-7000-8000-000000000001', followeeId: '01930000-0000-7000-8000-000000000002' };
-const emit = () => drizzle(sql).transaction((tx) => emitEvent(tx, 'follow.created', { ...FOLLOW, createdAt: new Date().toISOString() }));
 const outboxRow = async (id: string) => (await sql<{ sent_at: Date | null; confirmed_at: Date | null }[]>`select sent_at, confirmed_at from outbox where id = ${id}`)[0]!;
+/** An event, once relayed: the relay adds the job before its transaction marks the row sent, so a pass must wait for the mark. */
+const emit = async () => {
+  const id = await drizzle(sql).transaction((tx) => emitEvent(tx, 'follow.created', { ...FOLLOW, createdAt: new Date().toISOString() }));
+  await expect.poll(async () => (await outboxRow(id)).sent_at, { timeout: 10_000 }).not.toBeNull();
+  return id;
+};
 /** What a FLUSHALL does to this installation. */
 const loseRedis = () => dropRedisPrefix(prefix);
 
